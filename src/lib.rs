@@ -1,1 +1,38 @@
-//! Turret placeholder.
+//! Turret: build, compose and serve Model Context Protocol servers on `tower`.
+//!
+//! Every MCP request is a `tower::Service` call. A [`Router`] of async-fn handlers is a
+//! service; so is a client, a proxy, a mounted server; layers wrap any of them; an edge
+//! (stdio, in-memory, HTTP) turns bytes into requests.
+//!
+//! ```no_run
+//! use schemars::JsonSchema;
+//! use serde::Deserialize;
+//! use turret::{tool_fn, Args, Router};
+//!
+//! #[derive(Deserialize, JsonSchema)]
+//! struct Add {
+//!     a: i64,
+//!     b: i64,
+//! }
+//!
+//! async fn add(Args(Add { a, b }): Args<Add>) -> String {
+//!     (a + b).to_string()
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let router = Router::new().tool("add", tool_fn(add).description("Adds two integers"));
+//!     turret::transport::serve_stdio(router).await
+//! }
+//! ```
+//!
+//! | crate | re-exported as | what |
+//! |---|---|---|
+//! | `turret-types` | [`types`] | the wire schema of every protocol revision |
+//! | `turret-core` | the crate root | service model, Router, handlers, client, session driver |
+//! | `turret-transport` | [`transport`] | stdio, child process, in-memory |
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub use turret_core::*;
+pub use turret_transport as transport;

@@ -1,1 +1,14 @@
-//! transport
+//! Turret transports: stdio (a server on this process's stdin/stdout, and a client that
+//! runs a server as a child process), any byte stream framed as newline-delimited JSON, and
+//! an in-memory pair.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod child;
+pub mod framing;
+pub mod memory;
+pub mod stdio;
+
+pub use framing::from_io;
+pub use memory::memory_pair;
+pub use stdio::{serve_stdio, stdio};

@@ -177,7 +177,10 @@ impl JsonRpcMessage {
             ),
         };
         if raw.jsonrpc.as_ref().and_then(Value::as_str) != Some(JSONRPC_VERSION) {
-            return Err(invalid(id, "the \"jsonrpc\" member must be exactly \"2.0\""));
+            return Err(invalid(
+                id,
+                "the \"jsonrpc\" member must be exactly \"2.0\"",
+            ));
         }
         if let Some(p) = &raw.params {
             if !p.is_object() && !p.is_array() {
@@ -314,7 +317,10 @@ mod tests {
             br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x"}}"#,
         )
         .unwrap();
-        assert!(matches!(m, JsonRpcMessage::Error(JsonRpcError { id: None, .. })));
+        assert!(matches!(
+            m,
+            JsonRpcMessage::Error(JsonRpcError { id: None, .. })
+        ));
     }
 
     #[test]
@@ -326,8 +332,14 @@ mod tests {
             code(r#"{"jsonrpc":"1.0","id":7,"method":"ping"}"#),
             (Some(RequestId::Number(7)), -32600)
         );
-        assert_eq!(code(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#), (None, -32600));
-        assert_eq!(code(r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#), (None, -32600));
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#),
+            (None, -32600)
+        );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#),
+            (None, -32600)
+        );
         assert_eq!(
             code(r#"{"jsonrpc":"2.0","id":"q","method":3}"#),
             (Some(RequestId::from("q")), -32600)

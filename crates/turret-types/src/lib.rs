@@ -32,6 +32,7 @@ pub mod messages;
 pub mod meta;
 pub mod mrtr;
 pub mod notifications;
+mod number;
 pub mod pagination;
 pub mod prompts;
 pub mod resources;

@@ -203,8 +203,8 @@ method_enum! {
 }
 
 method_enum! {
-    /// A request from server to client (handshake era), or one entry of an
-    /// `input_required` result's `inputRequests` (2026-07-28).
+    /// A request from server to client (handshake era), or the request of one entry of an
+    /// `input_required` result's `inputRequests` (2026-07-28; see [`crate::InputRequest`]).
     ServerRequest {
         /// `ping`.
         Ping("ping", EmptyParams),
@@ -362,7 +362,10 @@ impl ServerResult {
             "prompts/list" => Self::ListPrompts(read(method, value)?),
             "prompts/get" => Self::GetPrompt(read(method, value)?),
             "completion/complete" => Self::Complete(read(method, value)?),
-            "ping" | "resources/subscribe" | "resources/unsubscribe" | "logging/setLevel"
+            "ping"
+            | "resources/subscribe"
+            | "resources/unsubscribe"
+            | "logging/setLevel"
             | "subscriptions/listen" => Self::Empty(read(method, value)?),
             _ => Self::Other(value),
         })

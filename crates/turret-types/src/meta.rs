@@ -70,9 +70,7 @@ impl Meta {
     }
 
     fn typed<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
-        self.0
-            .get(key)
-            .and_then(|v| T::deserialize(v).ok())
+        self.0.get(key).and_then(|v| T::deserialize(v).ok())
     }
 }
 

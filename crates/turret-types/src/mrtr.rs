@@ -10,8 +10,30 @@ use crate::messages::ServerRequest;
 use crate::meta::Meta;
 use crate::JsonObject;
 
+/// One entry of an `input_required` result's `inputRequests`: a server request as a bare
+/// `{method, params}` object (no JSON-RPC envelope), with any other members kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputRequest {
+    /// The request (its `method` and `params` members).
+    #[serde(flatten)]
+    pub request: ServerRequest,
+    /// Members beside `method` and `params` that this version does not model, kept for
+    /// forwarding.
+    #[serde(flatten)]
+    pub extra: JsonObject,
+}
+
+impl From<ServerRequest> for InputRequest {
+    fn from(request: ServerRequest) -> Self {
+        Self {
+            request,
+            extra: JsonObject::new(),
+        }
+    }
+}
+
 /// Requests for the client, by server-assigned key.
-pub type InputRequests = BTreeMap<String, ServerRequest>;
+pub type InputRequests = BTreeMap<String, InputRequest>;
 
 /// The client's answers, by the keys of the [`InputRequests`] they answer. Each value is the
 /// result object of the corresponding request.

@@ -52,9 +52,14 @@ pub struct ProgressNotificationParams {
     /// The token from the request's `_meta`.
     pub progress_token: ProgressToken,
     /// Progress so far; increases with every notification.
+    #[serde(serialize_with = "crate::number::compact")]
     pub progress: f64,
     /// The total, if known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::number::compact_opt"
+    )]
     pub total: Option<f64>,
     /// A description (2025-03-26).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -123,7 +123,11 @@ pub enum ResourceContents {
 
 impl ResourceContents {
     /// Text contents.
-    pub fn text(uri: impl Into<String>, mime_type: Option<String>, text: impl Into<String>) -> Self {
+    pub fn text(
+        uri: impl Into<String>,
+        mime_type: Option<String>,
+        text: impl Into<String>,
+    ) -> Self {
         Self::Text(TextResourceContents {
             uri: uri.into(),
             mime_type,
@@ -133,7 +137,11 @@ impl ResourceContents {
     }
 
     /// Binary contents from base64 data.
-    pub fn blob(uri: impl Into<String>, mime_type: Option<String>, blob: impl Into<String>) -> Self {
+    pub fn blob(
+        uri: impl Into<String>,
+        mime_type: Option<String>,
+        blob: impl Into<String>,
+    ) -> Self {
         Self::Blob(BlobResourceContents {
             uri: uri.into(),
             mime_type,

@@ -1,0 +1,1 @@
+//! The client side: a connection to a server, as a `tower::Service`.

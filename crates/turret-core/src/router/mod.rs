@@ -1,0 +1,525 @@
+//! The [`Router`]: a server, as a `tower::Service` over every MCP request.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::task::{Context as TaskContext, Poll};
+
+use futures_util::future::BoxFuture;
+use tower::util::BoxCloneSyncService;
+use tower_service::Service;
+use turret_types::{
+    Implementation, Prompt, Resource, ResourceTemplate, ServerResult, Tool,
+};
+
+use crate::error::{BoxError, McpError};
+use crate::handler::into_result::{IntoCallToolResult, IntoGetPromptResult, IntoReadResourceResult};
+use crate::handler::Handler;
+use crate::request::Request;
+use crate::uri_template::UriTemplate;
+
+mod builders;
+mod dispatch;
+pub(crate) mod endpoint;
+mod notify;
+mod paginate;
+
+pub use builders::{prompt_fn, resource_fn, tool_fn, PromptBuilder, ResourceBuilder, ToolBuilder};
+pub use endpoint::ResourceUri;
+pub use notify::Notifier;
+
+use endpoint::{BoxedService, Endpoint, HandlerEndpoint, PromptKind, ResourceKind, ToolKind};
+
+/// Completes prompt arguments and template variables: `completion/complete`.
+pub type Completer = Arc<
+    dyn Fn(turret_types::CompleteRequestParams) -> BoxFuture<'static, turret_types::Completion>
+        + Send
+        + Sync,
+>;
+
+/// A registered primitive: its listing and its leaf.
+pub(crate) struct Entry<D, S> {
+    pub(crate) def: D,
+    pub(crate) endpoint: Arc<dyn Endpoint<S>>,
+}
+
+impl<D: Clone, S> Clone for Entry<D, S> {
+    fn clone(&self) -> Self {
+        Self {
+            def: self.def.clone(),
+            endpoint: self.endpoint.clone(),
+        }
+    }
+}
+
+/// An ordered table: listing in registration order (deterministic, as clients cache lists),
+/// lookup by key in one hash probe.
+pub(crate) struct Table<D, S> {
+    pub(crate) entries: Vec<Entry<D, S>>,
+    pub(crate) index: HashMap<String, usize>,
+}
+
+impl<D, S> Default for Table<D, S> {
+    fn default() -> Self {
+        Self {
+            entries: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl<D: Clone, S> Clone for Table<D, S> {
+    fn clone(&self) -> Self {
+        Self {
+            entries: self.entries.clone(),
+            index: self.index.clone(),
+        }
+    }
+}
+
+impl<D, S> Table<D, S> {
+    /// Adds or replaces the entry under `key`.
+    fn insert(&mut self, key: String, entry: Entry<D, S>) {
+        match self.index.get(&key) {
+            Some(&i) => self.entries[i] = entry,
+            None => {
+                self.index.insert(key, self.entries.len());
+                self.entries.push(entry);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &str) -> bool {
+        let Some(i) = self.index.remove(key) else {
+            return false;
+        };
+        self.entries.remove(i);
+        for v in self.index.values_mut() {
+            if *v > i {
+                *v -= 1;
+            }
+        }
+        true
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&Entry<D, S>> {
+        self.index.get(key).map(|&i| &self.entries[i])
+    }
+}
+
+/// Everything that can change after the router is built; swapped whole on change.
+pub(crate) struct Registry<S> {
+    pub(crate) info: Implementation,
+    pub(crate) instructions: Option<String>,
+    pub(crate) page_size: usize,
+    pub(crate) tools: Table<Tool, S>,
+    pub(crate) resources: Table<Resource, S>,
+    pub(crate) templates: Vec<(UriTemplate, Entry<ResourceTemplate, S>)>,
+    pub(crate) prompts: Table<Prompt, S>,
+    pub(crate) completer: Option<Completer>,
+}
+
+impl<S> Clone for Registry<S> {
+    fn clone(&self) -> Self {
+        Self {
+            info: self.info.clone(),
+            instructions: self.instructions.clone(),
+            page_size: self.page_size,
+            tools: self.tools.clone(),
+            resources: self.resources.clone(),
+            templates: self.templates.clone(),
+            prompts: self.prompts.clone(),
+            completer: self.completer.clone(),
+        }
+    }
+}
+
+pub(crate) struct Shared<S> {
+    pub(crate) state: S,
+    pub(crate) registry: RwLock<Arc<Registry<S>>>,
+    pub(crate) notifier: Notifier,
+}
+
+/// An MCP server: tools, resources, resource templates and prompts, dispatched by method
+/// and then by name or URI with hash-map lookups. It is a `tower::Service<Request>`, so it
+/// can be wrapped in any layer and served on any edge.
+///
+/// ```
+/// use schemars::JsonSchema;
+/// use serde::Deserialize;
+/// use turret_core::{prompt_fn, resource_fn, tool_fn, Args, Router};
+///
+/// #[derive(Deserialize, JsonSchema)]
+/// struct Add { a: i64, b: i64 }
+///
+/// async fn add(Args(Add { a, b }): Args<Add>) -> String {
+///     (a + b).to_string()
+/// }
+///
+/// async fn readme() -> &'static str {
+///     "# Hello"
+/// }
+///
+/// async fn greet() -> String {
+///     "Say hello to the user.".to_owned()
+/// }
+///
+/// let router = Router::new()
+///     .name("calc")
+///     .tool("add", tool_fn(add).description("Adds two integers"))
+///     .resource("docs://readme", resource_fn(readme).mime_type("text/markdown"))
+///     .prompt("greet", prompt_fn(greet));
+/// ```
+///
+/// Handlers that need shared state take `State<T>`; build such a router with
+/// [`Router::with_state`].
+pub struct Router<S = ()> {
+    shared: Arc<Shared<S>>,
+}
+
+impl<S> Clone for Router<S> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for Router<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = self.registry();
+        f.debug_struct("Router")
+            .field("name", &r.info.name)
+            .field("tools", &r.tools.entries.len())
+            .field("resources", &r.resources.entries.len())
+            .field("templates", &r.templates.len())
+            .field("prompts", &r.prompts.entries.len())
+            .finish()
+    }
+}
+
+impl Router<()> {
+    /// A router without state.
+    pub fn new() -> Self {
+        Self::with_state(())
+    }
+}
+
+impl Default for Router<()> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Default page size of `*/list` results.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+impl<S> Router<S> {
+    pub(crate) fn registry(&self) -> Arc<Registry<S>> {
+        self.shared
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Registry<S>)) {
+        let mut guard = self.shared.registry.write().unwrap_or_else(|e| e.into_inner());
+        let mut next = Registry::clone(&guard);
+        f(&mut next);
+        *guard = Arc::new(next);
+    }
+
+}
+
+impl<S: Clone + Send + Sync + 'static> Router<S> {
+    /// A router whose handlers can extract `State<S>`.
+    pub fn with_state(state: S) -> Self {
+        let registry = Registry {
+            info: Implementation::new("turret", env!("CARGO_PKG_VERSION")),
+            instructions: None,
+            page_size: DEFAULT_PAGE_SIZE,
+            tools: Table::default(),
+            resources: Table::default(),
+            templates: Vec::new(),
+            prompts: Table::default(),
+            completer: None,
+        };
+        Self {
+            shared: Arc::new(Shared {
+                state,
+                registry: RwLock::new(Arc::new(registry)),
+                notifier: Notifier::default(),
+            }),
+        }
+    }
+
+    /// The server's name (in `initialize` and `server/discover` results).
+    pub fn name(self, name: impl Into<String>) -> Self {
+        self.update(|r| r.info.name = name.into());
+        self
+    }
+
+    /// The server's version string.
+    pub fn version(self, version: impl Into<String>) -> Self {
+        self.update(|r| r.info.version = version.into());
+        self
+    }
+
+    /// The server's full identity.
+    pub fn server_info(self, info: Implementation) -> Self {
+        self.update(|r| r.info = info);
+        self
+    }
+
+    /// Guidance for the model using this server.
+    pub fn instructions(self, instructions: impl Into<String>) -> Self {
+        self.update(|r| r.instructions = Some(instructions.into()));
+        self
+    }
+
+    /// How many items a `*/list` page holds (default [`DEFAULT_PAGE_SIZE`]).
+    ///
+    /// # Panics
+    /// If `size` is 0.
+    pub fn page_size(self, size: usize) -> Self {
+        assert!(size > 0, "page size must be at least 1");
+        self.update(|r| r.page_size = size);
+        self
+    }
+
+    /// Answers `completion/complete` with `completer`.
+    pub fn completions<F, Fut>(self, completer: F) -> Self
+    where
+        F: Fn(turret_types::CompleteRequestParams) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = turret_types::Completion> + Send + 'static,
+    {
+        let completer: Completer = Arc::new(move |p| Box::pin(completer(p)));
+        self.update(|r| r.completer = Some(completer));
+        self
+    }
+
+    /// Adds a tool.
+    pub fn tool<H, T>(self, name: impl Into<String>, tool: ToolBuilder<H, T>) -> Self
+    where
+        H: Handler<T, S>,
+        H::Output: IntoCallToolResult,
+        T: 'static,
+    {
+        self.add_tool(name, tool);
+        self
+    }
+
+    /// Adds (or replaces) a tool on a running router and tells clients the list changed.
+    pub fn add_tool<H, T>(&self, name: impl Into<String>, tool: ToolBuilder<H, T>)
+    where
+        H: Handler<T, S>,
+        H::Output: IntoCallToolResult,
+        T: 'static,
+    {
+        let def = Tool {
+            name: name.into(),
+            title: tool.title.clone(),
+            description: tool.description.clone(),
+            input_schema: tool.schema(),
+            output_schema: tool
+                .output_schema
+                .clone()
+                .or_else(<H::Output as IntoCallToolResult>::output_schema),
+            annotations: tool.annotations.clone(),
+            icons: tool.icons.clone(),
+            ..Tool::default()
+        };
+        let endpoint = HandlerEndpoint::<H, T, ToolKind> {
+            handler: tool.handler,
+            mime_type: None,
+            _kind: PhantomData,
+        };
+        self.add_tool_entry(def, Arc::new(endpoint));
+    }
+
+    /// Adds a tool answered by any service (a proxied backend, an HTTP operation…). The
+    /// service receives the whole `tools/call` request.
+    pub fn tool_service<T>(self, def: Tool, service: T) -> Self
+    where
+        T: Service<Request, Response = ServerResult> + Clone + Send + Sync + 'static,
+        T::Error: Into<BoxError>,
+        T::Future: Send + 'static,
+    {
+        self.add_tool_entry(def, Arc::new(boxed(service)));
+        self
+    }
+
+    fn add_tool_entry(&self, def: Tool, endpoint: Arc<dyn Endpoint<S>>) {
+        self.update(|r| r.tools.insert(def.name.clone(), Entry { def, endpoint }));
+        self.announce(|n| async move { n.tools_changed().await });
+    }
+
+    /// Removes a tool; tells clients when there was one.
+    pub fn remove_tool(&self, name: &str) -> bool {
+        let mut removed = false;
+        self.update(|r| removed = r.tools.remove(name));
+        if removed {
+            self.announce(|n| async move { n.tools_changed().await });
+        }
+        removed
+    }
+
+    /// Adds a resource with a fixed URI.
+    pub fn resource<H, T>(self, uri: impl Into<String>, resource: ResourceBuilder<H, T>) -> Self
+    where
+        H: Handler<T, S>,
+        H::Output: IntoReadResourceResult,
+        T: 'static,
+    {
+        let uri = uri.into();
+        let def = Resource {
+            name: resource.name.clone().unwrap_or_else(|| uri.clone()),
+            uri: uri.clone(),
+            title: resource.title.clone(),
+            description: resource.description.clone(),
+            mime_type: resource.mime_type.clone(),
+            ..Resource::default()
+        };
+        let endpoint = resource_endpoint(resource);
+        self.update(|r| r.resources.insert(uri, Entry { def, endpoint }));
+        self
+    }
+
+    /// Adds a family of resources under an RFC 6570 URI template; the handler receives the
+    /// matched variables as `Args<T>`.
+    ///
+    /// # Panics
+    /// If `template` is not a valid URI template (a programming error, caught at start-up).
+    pub fn resource_template<H, T>(self, template: &str, resource: ResourceBuilder<H, T>) -> Self
+    where
+        H: Handler<T, S>,
+        H::Output: IntoReadResourceResult,
+        T: 'static,
+    {
+        let parsed = UriTemplate::parse(template)
+            .unwrap_or_else(|e| panic!("invalid resource template {template:?}: {e}"));
+        let def = ResourceTemplate {
+            uri_template: template.to_owned(),
+            name: resource.name.clone().unwrap_or_else(|| template.to_owned()),
+            title: resource.title.clone(),
+            description: resource.description.clone(),
+            mime_type: resource.mime_type.clone(),
+            ..ResourceTemplate::default()
+        };
+        let endpoint = resource_endpoint(resource);
+        self.update(|r| r.templates.push((parsed, Entry { def, endpoint })));
+        self
+    }
+
+    /// Adds a prompt.
+    pub fn prompt<H, T>(self, name: impl Into<String>, prompt: PromptBuilder<H, T>) -> Self
+    where
+        H: Handler<T, S>,
+        H::Output: IntoGetPromptResult,
+        T: 'static,
+    {
+        let def = Prompt {
+            name: name.into(),
+            title: prompt.title,
+            description: prompt.description,
+            arguments: builders::prompt_arguments(&prompt.handler.input_schema()),
+            ..Prompt::default()
+        };
+        let endpoint = HandlerEndpoint::<H, T, PromptKind> {
+            handler: prompt.handler,
+            mime_type: None,
+            _kind: PhantomData,
+        };
+        self.update(|r| {
+            r.prompts.insert(
+                def.name.clone(),
+                Entry {
+                    def,
+                    endpoint: Arc::new(endpoint),
+                },
+            )
+        });
+        self
+    }
+
+    /// The notifier for list changes and resource updates.
+    pub fn notifier(&self) -> Notifier {
+        self.shared.notifier.clone()
+    }
+
+    /// Sends a notification from a synchronous builder call, when a runtime is running.
+    fn announce<F, Fut>(&self, f: F)
+    where
+        F: FnOnce(Notifier) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(f(self.notifier()));
+        }
+    }
+}
+
+fn resource_endpoint<H, T, S>(resource: ResourceBuilder<H, T>) -> Arc<dyn Endpoint<S>>
+where
+    H: Handler<T, S>,
+    H::Output: IntoReadResourceResult,
+    S: Clone + Send + Sync + 'static,
+    T: 'static,
+{
+    Arc::new(HandlerEndpoint::<H, T, ResourceKind> {
+        handler: resource.handler,
+        mime_type: resource.mime_type,
+        _kind: PhantomData,
+    })
+}
+
+fn boxed<T>(service: T) -> BoxedService
+where
+    T: Service<Request, Response = ServerResult> + Clone + Send + Sync + 'static,
+    T::Error: Into<BoxError>,
+    T::Future: Send + 'static,
+{
+    use tower::ServiceExt as _;
+    BoxCloneSyncService::new(service.map_err(Into::into))
+}
+
+/// The router's response future.
+pub struct RouterFuture {
+    inner: BoxFuture<'static, Result<ServerResult, McpError>>,
+}
+
+impl std::fmt::Debug for RouterFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouterFuture").finish_non_exhaustive()
+    }
+}
+
+impl Future for RouterFuture {
+    type Output = Result<ServerResult, McpError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> Service<Request> for Router<S> {
+    type Response = ServerResult;
+    type Error = McpError;
+    type Future = RouterFuture;
+
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        // Leaves are driven to readiness one at a time when chosen (`oneshot`), so the
+        // router itself is always ready, however many leaves it holds.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let router = self.clone();
+        RouterFuture {
+            inner: Box::pin(async move { router.dispatch(req).await }),
+        }
+    }
+}

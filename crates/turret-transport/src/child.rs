@@ -1,0 +1,1 @@
+//! A client transport that runs a server as a child process.
