@@ -7,6 +7,9 @@ use crate::meta::Meta;
 use crate::JsonObject;
 
 /// One content block, or several (sampling messages may carry arrays since 2025-11-25).
+// A single block is the common case; boxing it would cost an allocation per message and make
+// matching clumsier for a value that is built once and serialized.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SamplingContent {

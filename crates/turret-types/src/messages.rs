@@ -258,6 +258,9 @@ method_enum! {
 macro_rules! result_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident($ty:ty)),* $(,)? }) => {
         $(#[$doc])*
+        // A result is built once and moved into its response; boxing the larger results
+        // would only add an allocation and make matching clumsier.
+        #[allow(clippy::large_enum_variant)]
         #[non_exhaustive]
         #[derive(Debug, Clone, PartialEq, Serialize)]
         #[serde(untagged)]
