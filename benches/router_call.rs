@@ -44,7 +44,7 @@ fn bench(c: &mut Criterion) {
         Ok::<_, std::convert::Infallible>(ServerResult::Other(json!({})))
     });
     group.bench_function("baseline_service_fn", |b| {
-        b.to_async(&rt).iter(|| baseline.clone().oneshot(call_request()))
+        b.to_async(&rt).iter(|| baseline.oneshot(call_request()))
     });
     group.finish();
 }

@@ -158,8 +158,27 @@ impl Context {
 
     /// Sends any request to the client, on either era.
     pub async fn ask(&self, request: ServerRequest) -> Result<ClientResult, McpError> {
+        self.ask_inner(None, request).await
+    }
+
+    /// Like [`ask`](Self::ask), with the key the question gets in an `input_required`
+    /// result's `inputRequests` (2026-07-28) chosen by the handler instead of numbered in
+    /// order; the handshake era ignores it. Keys must be unique within one request.
+    pub async fn ask_as(
+        &self,
+        key: &str,
+        request: ServerRequest,
+    ) -> Result<ClientResult, McpError> {
+        self.ask_inner(Some(key), request).await
+    }
+
+    async fn ask_inner(
+        &self,
+        key: Option<&str>,
+        request: ServerRequest,
+    ) -> Result<ClientResult, McpError> {
         if let Some(input) = &self.input {
-            return input.ask(request, self.request.capabilities()).await;
+            return input.ask(key, request, self.request.capabilities()).await;
         }
         if let Some(missing) = crate::mrtr::missing_capability(&request, self.request.capabilities())
         {

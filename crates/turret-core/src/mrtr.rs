@@ -77,14 +77,21 @@ impl InputCollector {
     }
 
     /// Answers `request` from the retry, or records it and never resolves (the layer then
-    /// answers `input_required`). Keys follow the order of questions, which a re-run repeats.
+    /// answers `input_required`). Without a `key`, keys follow the order of questions, which a
+    /// re-run repeats.
     pub(crate) async fn ask(
         &self,
+        key: Option<&str>,
         request: ServerRequest,
         caps: &ClientCapabilities,
     ) -> Result<ClientResult, McpError> {
-        let n = self.0.next.fetch_add(1, Ordering::Relaxed);
-        let key = format!("{}-{n}", request.method().replace('/', "-"));
+        let key = match key {
+            Some(key) => key.to_owned(),
+            None => {
+                let n = self.0.next.fetch_add(1, Ordering::Relaxed);
+                format!("{}-{n}", request.method().replace('/', "-"))
+            }
+        };
         if let Some(answer) = self.0.answers.get(&key) {
             return ClientResult::from_value(request.method(), answer.clone())
                 .map_err(|e| McpError::invalid_params(format!("inputResponses[{key}]: {e}")));

@@ -299,6 +299,12 @@ impl IntoGetPromptResult for String {
     }
 }
 
+impl IntoGetPromptResult for &'static str {
+    fn into_prompt_result(self) -> Result<GetPromptResult, McpError> {
+        self.to_owned().into_prompt_result()
+    }
+}
+
 impl<T: IntoGetPromptResult, E: Into<McpError>> IntoGetPromptResult for Result<T, E> {
     fn into_prompt_result(self) -> Result<GetPromptResult, McpError> {
         self.map_err(Into::into)?.into_prompt_result()

@@ -421,28 +421,50 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         H::Output: IntoGetPromptResult,
         T: 'static,
     {
+        self.insert_prompt(name.into(), prompt);
+        self
+    }
+
+    /// Adds (or replaces) a prompt on a running router and tells clients the list changed.
+    pub fn add_prompt<H, T>(&self, name: impl Into<String>, prompt: PromptBuilder<H, T>)
+    where
+        H: Handler<T, S>,
+        H::Output: IntoGetPromptResult,
+        T: 'static,
+    {
+        self.insert_prompt(name.into(), prompt);
+        self.announce(|n| async move { n.prompts_changed().await });
+    }
+
+    /// Removes a prompt; tells clients when there was one.
+    pub fn remove_prompt(&self, name: &str) -> bool {
+        let mut removed = false;
+        self.update(|r| removed = r.prompts.remove(name));
+        if removed {
+            self.announce(|n| async move { n.prompts_changed().await });
+        }
+        removed
+    }
+
+    fn insert_prompt<H, T>(&self, name: String, prompt: PromptBuilder<H, T>)
+    where
+        H: Handler<T, S>,
+        H::Output: IntoGetPromptResult,
+        T: 'static,
+    {
         let def = Prompt {
-            name: name.into(),
+            name,
             title: prompt.title,
             description: prompt.description,
             arguments: builders::prompt_arguments(&prompt.handler.input_schema()),
             ..Prompt::default()
         };
-        let endpoint = HandlerEndpoint::<H, T, PromptKind> {
+        let endpoint: Arc<dyn Endpoint<S>> = Arc::new(HandlerEndpoint::<H, T, PromptKind> {
             handler: prompt.handler,
             mime_type: None,
             _kind: PhantomData,
-        };
-        self.update(|r| {
-            r.prompts.insert(
-                def.name.clone(),
-                Entry {
-                    def,
-                    endpoint: Arc::new(endpoint),
-                },
-            )
         });
-        self
+        self.update(|r| r.prompts.insert(def.name.clone(), Entry { def, endpoint }));
     }
 
     /// The notifier for list changes and resource updates.

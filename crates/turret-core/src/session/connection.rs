@@ -65,7 +65,21 @@ impl Connection {
 
     /// Sends a request and waits for its response.
     pub(crate) async fn request(&self, method: String, params: Option<Value>) -> Result<Value, McpError> {
-        let id = RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed));
+        self.request_with_id(self.next_id(), method, params).await
+    }
+
+    /// Allocates the id of an outgoing request (so a caller can refer to it, e.g. to cancel).
+    pub(crate) fn next_id(&self) -> RequestId {
+        RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// [`request`](Self::request) with an id from [`next_id`](Self::next_id).
+    pub(crate) async fn request_with_id(
+        &self,
+        id: RequestId,
+        method: String,
+        params: Option<Value>,
+    ) -> Result<Value, McpError> {
         let (tx, rx) = oneshot::channel();
         self.lock().insert(id.clone(), tx);
         let sent = self
