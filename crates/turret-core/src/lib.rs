@@ -7,7 +7,7 @@
 //!   and dispatches calls to leaves by name or URI.
 //! * Handlers: async fns with extractors ([`Args`], [`Context`], [`State`], [`Extension`])
 //!   whose return values convert into results.
-//! * [`serve`](session::serve): the session driver that runs a service over a transport.
+//! * [`serve`]: the session driver that runs a service over a transport.
 //! * [`Client`](client::Client): the client side, itself a `Service`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
