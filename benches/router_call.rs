@@ -30,7 +30,9 @@ fn call_request() -> Request {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let mut router = Router::new().tool("add", tool_fn(add));
     // 1,000 more tools: lookup must not depend on how many there are.
     for i in 0..1000 {
@@ -38,7 +40,8 @@ fn bench(c: &mut Criterion) {
     }
     let mut group = c.benchmark_group("router");
     group.bench_function("tools_call_add", |b| {
-        b.to_async(&rt).iter(|| router.clone().oneshot(call_request()))
+        b.to_async(&rt)
+            .iter(|| router.clone().oneshot(call_request()))
     });
     let baseline = service_fn(|_: Request| async {
         Ok::<_, std::convert::Infallible>(ServerResult::Other(json!({})))

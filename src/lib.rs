@@ -36,3 +36,8 @@
 
 pub use turret_core::*;
 pub use turret_transport as transport;
+
+/// The README's examples, compiled as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

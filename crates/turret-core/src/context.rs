@@ -150,7 +150,10 @@ impl Context {
 
     /// Asks the client for its roots (needs the client's `roots` capability).
     pub async fn list_roots(&self) -> Result<ListRootsResult, McpError> {
-        match self.ask(ServerRequest::ListRoots(Default::default())).await? {
+        match self
+            .ask(ServerRequest::ListRoots(Default::default()))
+            .await?
+        {
             ClientResult::ListRoots(r) => Ok(r),
             other => Err(unexpected("roots/list", other)),
         }
@@ -180,7 +183,8 @@ impl Context {
         if let Some(input) = &self.input {
             return input.ask(key, request, self.request.capabilities()).await;
         }
-        if let Some(missing) = crate::mrtr::missing_capability(&request, self.request.capabilities())
+        if let Some(missing) =
+            crate::mrtr::missing_capability(&request, self.request.capabilities())
         {
             return Err(McpError::missing_capability(missing));
         }
@@ -190,5 +194,7 @@ impl Context {
 
 fn unexpected(method: &str, got: ClientResult) -> McpError {
     tracing::debug!(?got, "unexpected client result");
-    McpError::internal(format!("the client answered {method} with a result of another kind"))
+    McpError::internal(format!(
+        "the client answered {method} with a result of another kind"
+    ))
 }

@@ -100,7 +100,9 @@ impl InputCollector {
             let mut pending = self.0.pending.lock().unwrap_or_else(|e| e.into_inner());
             match missing_capability(&request, caps) {
                 Some(cap) => {
-                    pending.failure.get_or_insert(McpError::missing_capability(cap));
+                    pending
+                        .failure
+                        .get_or_insert(McpError::missing_capability(cap));
                 }
                 None => {
                     pending.requests.insert(key, request.into());
@@ -190,11 +192,19 @@ impl StateSealer {
         let mut mac = self.mac();
         mac.update(&payload);
         let tag = mac.finalize().into_bytes();
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(payload), URL_SAFE_NO_PAD.encode(tag))
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(payload),
+            URL_SAFE_NO_PAD.encode(tag)
+        )
     }
 
     fn open(&self, sealed: &str, binding: &str) -> Result<InputResponses, McpError> {
-        let bad = || McpError::invalid_params("invalid requestState: echo the value of the last input_required result unchanged");
+        let bad = || {
+            McpError::invalid_params(
+                "invalid requestState: echo the value of the last input_required result unchanged",
+            )
+        };
         let (payload, tag) = sealed.split_once('.').ok_or_else(bad)?;
         let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| bad())?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| bad())?;

@@ -15,7 +15,8 @@ pub trait PeerSink: Send + Sync + 'static {
     fn notify(&self, notification: ServerNotification) -> BoxFuture<'static, ()>;
 
     /// Sends a request and waits for the client's answer.
-    fn request(&self, request: ServerRequest) -> BoxFuture<'static, Result<ClientResult, McpError>>;
+    fn request(&self, request: ServerRequest)
+        -> BoxFuture<'static, Result<ClientResult, McpError>>;
 
     /// Whether the client is gone, so subscriptions to it can be dropped.
     fn is_closed(&self) -> bool;
@@ -82,7 +83,10 @@ impl PeerSink for Detached {
         Box::pin(async {})
     }
 
-    fn request(&self, request: ServerRequest) -> BoxFuture<'static, Result<ClientResult, McpError>> {
+    fn request(
+        &self,
+        request: ServerRequest,
+    ) -> BoxFuture<'static, Result<ClientResult, McpError>> {
         let method = request.method().to_owned();
         Box::pin(async move {
             Err(McpError::internal(format!(

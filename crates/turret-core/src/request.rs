@@ -243,9 +243,7 @@ impl RequestContext {
     /// Whether a log message at `level` should be sent for this request.
     pub fn log_enabled(&self, level: LoggingLevel) -> bool {
         match &self.log_level {
-            LogLevel::Session(min) => {
-                level as u8 >= min.load(std::sync::atomic::Ordering::Relaxed)
-            }
+            LogLevel::Session(min) => level as u8 >= min.load(std::sync::atomic::Ordering::Relaxed),
             LogLevel::Request(min) => min.is_some_and(|min| level >= min),
         }
     }

@@ -1,7 +1,7 @@
 //! The Router as a plain `tower::Service`: every test drives it with `oneshot`.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -69,7 +69,10 @@ async fn ask_name(ctx: Context) -> Result<String, McpError> {
             ..Default::default()
         })
         .await?;
-    let name = answer.content.and_then(|c| c.get("name").cloned()).unwrap_or(Value::Null);
+    let name = answer
+        .content
+        .and_then(|c| c.get("name").cloned())
+        .unwrap_or(Value::Null);
     Ok(format!("hello {}", name.as_str().unwrap_or("?")))
 }
 
@@ -88,7 +91,10 @@ fn router() -> Router<Arc<AtomicUsize>> {
         .tool("count", tool_fn(count))
         .tool("ask_name", tool_fn(ask_name))
         .tool("whoami", tool_fn(whoami))
-        .resource("test://static", resource_fn(|| async { "static" }).mime_type("text/plain"))
+        .resource(
+            "test://static",
+            resource_fn(|| async { "static" }).mime_type("text/plain"),
+        )
         .resource_template("test://items/{id}", resource_fn(item))
         .prompt("essay", prompt_fn(essay))
 }
@@ -126,7 +132,10 @@ async fn calls_a_tool_with_typed_arguments() {
 async fn bad_arguments_are_a_tool_error_the_model_can_read() {
     let v = result(call("add", json!({"a": "x"}))).await;
     assert_eq!(v["isError"], true);
-    assert!(v["content"][0]["text"].as_str().unwrap().contains("invalid arguments"));
+    assert!(v["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("invalid arguments"));
 }
 
 #[tokio::test]
@@ -141,7 +150,12 @@ async fn json_output_is_structured_with_an_output_schema() {
     let v = result(call("add_json", json!({"a": 1, "b": 1}))).await;
     assert_eq!(v["structuredContent"], json!({"sum": 2}));
     let list = result(Request::new(ClientRequest::ListTools(Default::default()))).await;
-    let tool = list["tools"].as_array().unwrap().iter().find(|t| t["name"] == "add_json").unwrap();
+    let tool = list["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "add_json")
+        .unwrap();
     assert_eq!(tool["outputSchema"]["properties"]["sum"]["type"], "integer");
     let add = &list["tools"][0];
     assert_eq!(add["name"], "add");
@@ -152,7 +166,12 @@ async fn json_output_is_structured_with_an_output_schema() {
 async fn state_is_shared_across_calls() {
     let r = router();
     for expected in ["1", "2"] {
-        let v = r.clone().oneshot(call("count", json!({}))).await.unwrap().to_value();
+        let v = r
+            .clone()
+            .oneshot(call("count", json!({})))
+            .await
+            .unwrap()
+            .to_value();
         assert_eq!(v["content"][0]["text"], expected);
     }
 }
@@ -183,7 +202,11 @@ async fn reads_static_resources_and_templates() {
     assert_eq!(v["contents"][0]["uri"], "test://items/42");
     let e = error(read("test://missing")).await;
     assert_eq!(e.code(), ErrorCode::RESOURCE_NOT_FOUND);
-    let modern = with_version(read("test://missing"), ProtocolVersion::V2026_07_28, Default::default());
+    let modern = with_version(
+        read("test://missing"),
+        ProtocolVersion::V2026_07_28,
+        Default::default(),
+    );
     assert_eq!(error(modern).await.code(), ErrorCode::INVALID_PARAMS);
 }
 
@@ -203,7 +226,10 @@ async fn prompts_list_arguments_and_require_them() {
     };
     let v = result(get(json!({"topic": "tower"}))).await;
     assert_eq!(v["messages"][0]["content"]["text"], "Write about tower");
-    assert_eq!(error(get(json!({}))).await.code(), ErrorCode::INVALID_PARAMS);
+    assert_eq!(
+        error(get(json!({}))).await.code(),
+        ErrorCode::INVALID_PARAMS
+    );
 }
 
 #[tokio::test]
@@ -219,7 +245,13 @@ async fn pages_with_opaque_cursors() {
     let mut cursor = None;
     loop {
         let v = r.clone().oneshot(list(cursor)).await.unwrap().to_value();
-        names.extend(v["tools"].as_array().unwrap().iter().map(|t| t["name"].clone()));
+        names.extend(
+            v["tools"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["name"].clone()),
+        );
         match v.get("nextCursor") {
             Some(c) => cursor = c.as_str().map(str::to_owned),
             None => break,
@@ -240,7 +272,11 @@ fn elicitation_caps() -> ClientCapabilities {
 #[tokio::test]
 async fn asking_the_user_round_trips_on_the_sessionless_era() {
     let service = InputRequiredLayer::new().layer(router());
-    let first = with_version(call("ask_name", json!({})), ProtocolVersion::V2026_07_28, elicitation_caps());
+    let first = with_version(
+        call("ask_name", json!({})),
+        ProtocolVersion::V2026_07_28,
+        elicitation_caps(),
+    );
     let ServerResult::InputRequired(ir) = service.clone().oneshot(first).await.unwrap() else {
         panic!("expected input_required");
     };
@@ -263,19 +299,31 @@ async fn asking_the_user_round_trips_on_the_sessionless_era() {
     })
     .unwrap();
     retry.input_responses = Some([(key.clone(), answer)].into());
-    let req = with_version(Request::new(ClientRequest::CallTool(retry.clone())), ProtocolVersion::V2026_07_28, elicitation_caps());
+    let req = with_version(
+        Request::new(ClientRequest::CallTool(retry.clone())),
+        ProtocolVersion::V2026_07_28,
+        elicitation_caps(),
+    );
     let done = service.clone().oneshot(req).await.unwrap().to_value();
     assert_eq!(done["content"][0]["text"], "hello Ada");
 
     // A tampered state is refused, and so is a state replayed on different arguments.
     let mut tampered = retry.clone();
     tampered.request_state = Some(format!("x{state}"));
-    let req = with_version(Request::new(ClientRequest::CallTool(tampered)), ProtocolVersion::V2026_07_28, elicitation_caps());
+    let req = with_version(
+        Request::new(ClientRequest::CallTool(tampered)),
+        ProtocolVersion::V2026_07_28,
+        elicitation_caps(),
+    );
     let e = McpError::from_box_error(service.clone().oneshot(req).await.unwrap_err());
     assert_eq!(e.code(), ErrorCode::INVALID_PARAMS);
     let mut other = retry;
     other.arguments = json!({"x": 1}).as_object().cloned();
-    let req = with_version(Request::new(ClientRequest::CallTool(other)), ProtocolVersion::V2026_07_28, elicitation_caps());
+    let req = with_version(
+        Request::new(ClientRequest::CallTool(other)),
+        ProtocolVersion::V2026_07_28,
+        elicitation_caps(),
+    );
     let e = McpError::from_box_error(service.oneshot(req).await.unwrap_err());
     assert!(e.message().contains("different request"));
 }
@@ -283,7 +331,11 @@ async fn asking_the_user_round_trips_on_the_sessionless_era() {
 #[tokio::test]
 async fn asking_without_the_capability_is_rejected_with_32021() {
     let service = InputRequiredLayer::new().layer(router());
-    let req = with_version(call("ask_name", json!({})), ProtocolVersion::V2026_07_28, Default::default());
+    let req = with_version(
+        call("ask_name", json!({})),
+        ProtocolVersion::V2026_07_28,
+        Default::default(),
+    );
     let e = McpError::from_box_error(service.oneshot(req).await.unwrap_err());
     assert_eq!(e.code(), ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY);
 }

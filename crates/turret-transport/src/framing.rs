@@ -137,11 +137,18 @@ mod tests {
     use super::*;
 
     fn decode_all(input: &[u8], max: usize) -> Vec<Result<String, i32>> {
-        let mut codec = LineCodec { max, scanned: 0, discarding: false };
+        let mut codec = LineCodec {
+            max,
+            scanned: 0,
+            discarding: false,
+        };
         let mut buf = BytesMut::from(input);
         let mut out = Vec::new();
         while let Some(item) = codec.decode_eof(&mut buf).unwrap() {
-            out.push(item.map(|m| String::from_utf8(m.to_vec()).unwrap()).map_err(|e| e.error.code.0));
+            out.push(
+                item.map(|m| String::from_utf8(m.to_vec()).unwrap())
+                    .map_err(|e| e.error.code.0),
+            );
         }
         out
     }

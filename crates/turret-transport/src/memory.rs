@@ -3,11 +3,11 @@
 use std::io;
 
 use futures_util::SinkExt as _;
+use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 use tokio_util::sync::PollSender;
 use turret_core::types::JsonRpcMessage;
 use turret_core::Transport;
-use futures_util::StreamExt as _;
 
 /// How many messages may be in flight each way before the sender waits.
 const CAPACITY: usize = 256;
@@ -22,7 +22,8 @@ pub fn memory_pair() -> (Transport, Transport) {
 
 fn end(rx: mpsc::Receiver<JsonRpcMessage>, tx: mpsc::Sender<JsonRpcMessage>) -> Transport {
     let stream = tokio_stream_from(rx).map(Ok);
-    let sink = PollSender::new(tx).sink_map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the other end is closed"));
+    let sink = PollSender::new(tx)
+        .sink_map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the other end is closed"));
     Transport::new(stream, sink)
 }
 

@@ -202,7 +202,11 @@ pub struct Blob(pub Vec<u8>);
 /// `Vec<ResourceContents>` are taken as they are; `Err(e)` becomes a protocol error.
 pub trait IntoReadResourceResult {
     /// Converts into the result.
-    fn into_read_result(self, uri: &str, mime_type: Option<&str>) -> Result<ReadResourceResult, McpError>;
+    fn into_read_result(
+        self,
+        uri: &str,
+        mime_type: Option<&str>,
+    ) -> Result<ReadResourceResult, McpError>;
 }
 
 fn contents(list: Vec<ResourceContents>) -> Result<ReadResourceResult, McpError> {
@@ -231,26 +235,50 @@ impl IntoReadResourceResult for ResourceContents {
 }
 
 impl IntoReadResourceResult for String {
-    fn into_read_result(self, uri: &str, mime: Option<&str>) -> Result<ReadResourceResult, McpError> {
-        contents(vec![ResourceContents::text(uri, mime.map(str::to_owned), self)])
+    fn into_read_result(
+        self,
+        uri: &str,
+        mime: Option<&str>,
+    ) -> Result<ReadResourceResult, McpError> {
+        contents(vec![ResourceContents::text(
+            uri,
+            mime.map(str::to_owned),
+            self,
+        )])
     }
 }
 
 impl IntoReadResourceResult for &'static str {
-    fn into_read_result(self, uri: &str, mime: Option<&str>) -> Result<ReadResourceResult, McpError> {
+    fn into_read_result(
+        self,
+        uri: &str,
+        mime: Option<&str>,
+    ) -> Result<ReadResourceResult, McpError> {
         self.to_owned().into_read_result(uri, mime)
     }
 }
 
 impl IntoReadResourceResult for Blob {
-    fn into_read_result(self, uri: &str, mime: Option<&str>) -> Result<ReadResourceResult, McpError> {
+    fn into_read_result(
+        self,
+        uri: &str,
+        mime: Option<&str>,
+    ) -> Result<ReadResourceResult, McpError> {
         let data = STANDARD.encode(self.0);
-        contents(vec![ResourceContents::blob(uri, mime.map(str::to_owned), data)])
+        contents(vec![ResourceContents::blob(
+            uri,
+            mime.map(str::to_owned),
+            data,
+        )])
     }
 }
 
 impl<T: Serialize> IntoReadResourceResult for Json<T> {
-    fn into_read_result(self, uri: &str, mime: Option<&str>) -> Result<ReadResourceResult, McpError> {
+    fn into_read_result(
+        self,
+        uri: &str,
+        mime: Option<&str>,
+    ) -> Result<ReadResourceResult, McpError> {
         let text = serde_json::to_string(&self.0)
             .map_err(|e| McpError::internal(format!("could not serialize the resource: {e}")))?;
         let mime = mime.unwrap_or("application/json").to_owned();
@@ -259,7 +287,11 @@ impl<T: Serialize> IntoReadResourceResult for Json<T> {
 }
 
 impl<T: IntoReadResourceResult, E: Into<McpError>> IntoReadResourceResult for Result<T, E> {
-    fn into_read_result(self, uri: &str, mime: Option<&str>) -> Result<ReadResourceResult, McpError> {
+    fn into_read_result(
+        self,
+        uri: &str,
+        mime: Option<&str>,
+    ) -> Result<ReadResourceResult, McpError> {
         self.map_err(Into::into)?.into_read_result(uri, mime)
     }
 }

@@ -25,7 +25,11 @@ pub trait Handler<T, S>: Clone + Send + Sync + Sized + 'static {
     type Output;
 
     /// Runs the handler: extracts every argument, then awaits the fn.
-    fn call(self, parts: CallParts, state: S) -> BoxFuture<'static, Result<Self::Output, Rejection>>;
+    fn call(
+        self,
+        parts: CallParts,
+        state: S,
+    ) -> BoxFuture<'static, Result<Self::Output, Rejection>>;
 
     /// The input schema: that of the first argument that reads the arguments, or an empty
     /// object schema.

@@ -193,7 +193,10 @@ pub(crate) fn prompt_arguments(schema: &JsonObject) -> Option<Vec<PromptArgument
             .map(|(name, p)| PromptArgument {
                 name: name.clone(),
                 title: p.get("title").and_then(Value::as_str).map(str::to_owned),
-                description: p.get("description").and_then(Value::as_str).map(str::to_owned),
+                description: p
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
                 required: Some(required.contains(&name.as_str())),
                 extra: JsonObject::new(),
             })

@@ -55,7 +55,10 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 })
             }
             ClientRequest::Discover(_) => ServerResult::Discover(DiscoverResult {
-                supported_versions: ProtocolVersion::ALL.iter().map(|v| v.as_str().to_owned()).collect(),
+                supported_versions: ProtocolVersion::ALL
+                    .iter()
+                    .map(|v| v.as_str().to_owned())
+                    .collect(),
                 capabilities: registry.capabilities(),
                 instructions: registry.instructions.clone(),
                 ..DiscoverResult::default()
@@ -63,7 +66,8 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             ClientRequest::Ping(_) => ServerResult::Empty(EmptyResult::default()),
             ClientRequest::ListTools(p) => {
                 let defs: Vec<_> = registry.tools.entries.iter().map(|e| &e.def).collect();
-                let (page, next_cursor) = paginate::page(&defs, p.cursor.as_deref(), registry.page_size)?;
+                let (page, next_cursor) =
+                    paginate::page(&defs, p.cursor.as_deref(), registry.page_size)?;
                 ServerResult::ListTools(ListToolsResult {
                     tools: page.into_iter().cloned().collect(),
                     next_cursor,
@@ -72,7 +76,8 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             }
             ClientRequest::ListResources(p) => {
                 let defs: Vec<_> = registry.resources.entries.iter().map(|e| &e.def).collect();
-                let (page, next_cursor) = paginate::page(&defs, p.cursor.as_deref(), registry.page_size)?;
+                let (page, next_cursor) =
+                    paginate::page(&defs, p.cursor.as_deref(), registry.page_size)?;
                 ServerResult::ListResources(ListResourcesResult {
                     resources: page.into_iter().cloned().collect(),
                     next_cursor,
@@ -81,7 +86,8 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             }
             ClientRequest::ListResourceTemplates(p) => {
                 let defs: Vec<_> = registry.templates.iter().map(|(_, e)| &e.def).collect();
-                let (page, next_cursor) = paginate::page(&defs, p.cursor.as_deref(), registry.page_size)?;
+                let (page, next_cursor) =
+                    paginate::page(&defs, p.cursor.as_deref(), registry.page_size)?;
                 ServerResult::ListResourceTemplates(ListResourceTemplatesResult {
                     resource_templates: page.into_iter().cloned().collect(),
                     next_cursor,
@@ -90,7 +96,8 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             }
             ClientRequest::ListPrompts(p) => {
                 let defs: Vec<_> = registry.prompts.entries.iter().map(|e| &e.def).collect();
-                let (page, next_cursor) = paginate::page(&defs, p.cursor.as_deref(), registry.page_size)?;
+                let (page, next_cursor) =
+                    paginate::page(&defs, p.cursor.as_deref(), registry.page_size)?;
                 ServerResult::ListPrompts(ListPromptsResult {
                     prompts: page.into_iter().cloned().collect(),
                     next_cursor,
@@ -103,7 +110,10 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                     .get(&p.name)
                     .ok_or_else(|| McpError::invalid_params(format!("unknown tool: {}", p.name)))?;
                 let endpoint = entry.endpoint.clone();
-                endpoint.call(req, &self.shared.state).await.map_err(McpError::from_box_error)?
+                endpoint
+                    .call(req, &self.shared.state)
+                    .await
+                    .map_err(McpError::from_box_error)?
             }
             ClientRequest::ReadResource(p) => {
                 let uri = p.uri.clone();
@@ -116,18 +126,23 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                         .filter(|(t, _)| uri.starts_with(t.literal_prefix()))
                         .find_map(|(t, e)| t.match_uri(&uri).map(|vars| (e, vars)))
                         .ok_or_else(|| McpError::resource_not_found(&uri, version))?;
-                    let vars = vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+                    let vars = vars
+                        .into_iter()
+                        .map(|(k, v)| (k, Value::String(v)))
+                        .collect();
                     req.extensions_mut().insert(TemplateVariables(vars));
                     entry.endpoint.clone()
                 };
                 req.extensions_mut().insert(ResourceUri(uri));
-                endpoint.call(req, &self.shared.state).await.map_err(McpError::from_box_error)?
+                endpoint
+                    .call(req, &self.shared.state)
+                    .await
+                    .map_err(McpError::from_box_error)?
             }
             ClientRequest::GetPrompt(p) => {
-                let entry = registry
-                    .prompts
-                    .get(&p.name)
-                    .ok_or_else(|| McpError::invalid_params(format!("unknown prompt: {}", p.name)))?;
+                let entry = registry.prompts.get(&p.name).ok_or_else(|| {
+                    McpError::invalid_params(format!("unknown prompt: {}", p.name))
+                })?;
                 let given = p.arguments.as_ref();
                 if let Some(missing) = entry.def.arguments.iter().flatten().find(|a| {
                     a.required == Some(true) && !given.is_some_and(|g| g.contains_key(&a.name))
@@ -138,7 +153,10 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                     )));
                 }
                 let endpoint = entry.endpoint.clone();
-                endpoint.call(req, &self.shared.state).await.map_err(McpError::from_box_error)?
+                endpoint
+                    .call(req, &self.shared.state)
+                    .await
+                    .map_err(McpError::from_box_error)?
             }
             ClientRequest::Complete(p) => {
                 let completion = match &registry.completer {
@@ -155,11 +173,15 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 ServerResult::Empty(EmptyResult::default())
             }
             ClientRequest::Subscribe(p) => {
-                self.shared.notifier.set_resource_subscription(ctx.peer(), &p.uri, true);
+                self.shared
+                    .notifier
+                    .set_resource_subscription(ctx.peer(), &p.uri, true);
                 ServerResult::Empty(EmptyResult::default())
             }
             ClientRequest::Unsubscribe(p) => {
-                self.shared.notifier.set_resource_subscription(ctx.peer(), &p.uri, false);
+                self.shared
+                    .notifier
+                    .set_resource_subscription(ctx.peer(), &p.uri, false);
                 ServerResult::Empty(EmptyResult::default())
             }
             ClientRequest::SubscriptionsListen(p) => self.listen(&ctx, p.clone()).await,
@@ -168,7 +190,10 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         if version.is_sessionless() {
             let meta = result.meta_mut().map(|m| m.get_or_insert_with(Meta::new));
             if let Some(meta) = meta {
-                meta.insert(SERVER_INFO_KEY, serde_json::to_value(&registry.info).unwrap_or_default());
+                meta.insert(
+                    SERVER_INFO_KEY,
+                    serde_json::to_value(&registry.info).unwrap_or_default(),
+                );
             }
         }
         Ok(result)
@@ -181,7 +206,10 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             .id()
             .and_then(|id| serde_json::to_value(id).ok())
             .unwrap_or(Value::Null);
-        let guard = self.shared.notifier.listen(ctx.peer(), id.clone(), p.notifications.clone());
+        let guard = self
+            .shared
+            .notifier
+            .listen(ctx.peer(), id.clone(), p.notifications.clone());
         let mut ack = SubscriptionsListenParams {
             notifications: p.notifications,
             ..Default::default()

@@ -6,13 +6,16 @@
 use std::marker::PhantomData;
 
 use futures_util::future::BoxFuture;
+use http::Extensions;
 use tower::util::BoxCloneSyncService;
 use tower::ServiceExt as _;
 use turret_types::{CallToolResult, ClientRequest, JsonObject, ServerResult};
 
 use crate::error::BoxError;
-use crate::handler::into_result::{IntoCallToolResult, IntoGetPromptResult, IntoReadResourceResult};
-use crate::handler::{CallParts, Handler};
+use crate::handler::into_result::{
+    IntoCallToolResult, IntoGetPromptResult, IntoReadResourceResult,
+};
+use crate::handler::{CallParts, Handler, Rejection};
 use crate::request::Request;
 
 /// The future every leaf returns once erased.
@@ -55,59 +58,62 @@ fn string_map(map: Option<std::collections::BTreeMap<String, String>>) -> JsonOb
         .collect()
 }
 
-impl<H, T, S> Endpoint<S> for HandlerEndpoint<H, T, ToolKind>
+/// How one kind of leaf reads its arguments and finishes its output.
+pub(crate) trait LeafKind<O>: 'static {
+    /// Takes the arguments out of the request (and notes what `finish` needs).
+    fn arguments(message: ClientRequest, extensions: &mut Extensions) -> JsonObject;
+
+    /// Turns the handler's outcome into the result.
+    fn finish(outcome: Result<O, Rejection>, finish: Finish) -> Result<ServerResult, BoxError>;
+}
+
+/// What `finish` may need: the URI a resource handler read and its declared MIME type.
+pub(crate) struct Finish {
+    uri: String,
+    mime_type: Option<String>,
+}
+
+impl<H, T, S, K> Endpoint<S> for HandlerEndpoint<H, T, K>
 where
     H: Handler<T, S>,
-    H::Output: IntoCallToolResult,
+    K: LeafKind<H::Output>,
     S: Clone + Send + Sync + 'static,
     T: 'static,
 {
     fn call(&self, req: Request, state: &S) -> EndpointFuture {
-        let (message, extensions) = req.into_parts();
-        let arguments = match message {
-            ClientRequest::CallTool(p) => p.arguments.unwrap_or_default(),
-            _ => JsonObject::new(),
+        let (message, mut extensions) = req.into_parts();
+        let arguments = K::arguments(message, &mut extensions);
+        let finish = Finish {
+            uri: extensions
+                .get::<ResourceUri>()
+                .map(|u| u.0.clone())
+                .unwrap_or_default(),
+            mime_type: self.mime_type.clone(),
         };
         let fut = self
             .handler
             .clone()
             .call(CallParts::new(arguments, extensions), state.clone());
-        Box::pin(async move {
-            let result = match fut.await {
-                Ok(output) => output.into_call_tool_result(),
-                // Bad arguments are the model's to fix: a tool error it can read, not a protocol error.
-                Err(r) if r.is_invalid_arguments() => CallToolResult::error(r.to_string()),
-                Err(r) => return Err(r.into_error().into()),
-            };
-            Ok(ServerResult::CallTool(result))
-        })
+        Box::pin(async move { K::finish(fut.await, finish) })
     }
 }
 
-impl<H, T, S> Endpoint<S> for HandlerEndpoint<H, T, ResourceKind>
-where
-    H: Handler<T, S>,
-    H::Output: IntoReadResourceResult,
-    S: Clone + Send + Sync + 'static,
-    T: 'static,
-{
-    fn call(&self, req: Request, state: &S) -> EndpointFuture {
-        let (_, mut extensions) = req.into_parts();
-        let uri = extensions.remove::<ResourceUri>().unwrap_or(ResourceUri(String::new()));
-        let variables = extensions
-            .get::<TemplateVariables>()
-            .map(|v| v.0.clone())
-            .unwrap_or_default();
-        extensions.insert(uri.clone());
-        let fut = self
-            .handler
-            .clone()
-            .call(CallParts::new(variables, extensions), state.clone());
-        let mime = self.mime_type.clone();
-        Box::pin(async move {
-            let output = fut.await.map_err(|r| r.into_error())?;
-            Ok(ServerResult::ReadResource(output.into_read_result(&uri.0, mime.as_deref())?))
-        })
+impl<O: IntoCallToolResult> LeafKind<O> for ToolKind {
+    fn arguments(message: ClientRequest, _: &mut Extensions) -> JsonObject {
+        match message {
+            ClientRequest::CallTool(p) => p.arguments.unwrap_or_default(),
+            _ => JsonObject::new(),
+        }
+    }
+
+    fn finish(outcome: Result<O, Rejection>, _: Finish) -> Result<ServerResult, BoxError> {
+        let result = match outcome {
+            Ok(output) => output.into_call_tool_result(),
+            // Bad arguments are the model's to fix: a tool error it can read, not a protocol error.
+            Err(r) if r.is_invalid_arguments() => CallToolResult::error(r.to_string()),
+            Err(r) => return Err(r.into_error().into()),
+        };
+        Ok(ServerResult::CallTool(result))
     }
 }
 
@@ -115,26 +121,32 @@ where
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TemplateVariables(pub(crate) JsonObject);
 
-impl<H, T, S> Endpoint<S> for HandlerEndpoint<H, T, PromptKind>
-where
-    H: Handler<T, S>,
-    H::Output: IntoGetPromptResult,
-    S: Clone + Send + Sync + 'static,
-    T: 'static,
-{
-    fn call(&self, req: Request, state: &S) -> EndpointFuture {
-        let (message, extensions) = req.into_parts();
-        let arguments = match message {
+impl<O: IntoReadResourceResult> LeafKind<O> for ResourceKind {
+    fn arguments(_: ClientRequest, extensions: &mut Extensions) -> JsonObject {
+        extensions
+            .remove::<TemplateVariables>()
+            .map(|v| v.0)
+            .unwrap_or_default()
+    }
+
+    fn finish(outcome: Result<O, Rejection>, f: Finish) -> Result<ServerResult, BoxError> {
+        let output = outcome.map_err(Rejection::into_error)?;
+        Ok(ServerResult::ReadResource(
+            output.into_read_result(&f.uri, f.mime_type.as_deref())?,
+        ))
+    }
+}
+
+impl<O: IntoGetPromptResult> LeafKind<O> for PromptKind {
+    fn arguments(message: ClientRequest, _: &mut Extensions) -> JsonObject {
+        match message {
             ClientRequest::GetPrompt(p) => string_map(p.arguments),
             _ => JsonObject::new(),
-        };
-        let fut = self
-            .handler
-            .clone()
-            .call(CallParts::new(arguments, extensions), state.clone());
-        Box::pin(async move {
-            let output = fut.await.map_err(|r| r.into_error())?;
-            Ok(ServerResult::GetPrompt(output.into_prompt_result()?))
-        })
+        }
+    }
+
+    fn finish(outcome: Result<O, Rejection>, _: Finish) -> Result<ServerResult, BoxError> {
+        let output = outcome.map_err(Rejection::into_error)?;
+        Ok(ServerResult::GetPrompt(output.into_prompt_result()?))
     }
 }

@@ -10,12 +10,12 @@ use std::task::{Context as TaskContext, Poll};
 use futures_util::future::BoxFuture;
 use tower::util::BoxCloneSyncService;
 use tower_service::Service;
-use turret_types::{
-    Implementation, Prompt, Resource, ResourceTemplate, ServerResult, Tool,
-};
+use turret_types::{Implementation, Prompt, Resource, ResourceTemplate, ServerResult, Tool};
 
 use crate::error::{BoxError, McpError};
-use crate::handler::into_result::{IntoCallToolResult, IntoGetPromptResult, IntoReadResourceResult};
+use crate::handler::into_result::{
+    IntoCallToolResult, IntoGetPromptResult, IntoReadResourceResult,
+};
 use crate::handler::Handler;
 use crate::request::Request;
 use crate::uri_template::UriTemplate;
@@ -226,12 +226,15 @@ impl<S> Router<S> {
     }
 
     fn update(&self, f: impl FnOnce(&mut Registry<S>)) {
-        let mut guard = self.shared.registry.write().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self
+            .shared
+            .registry
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
         let mut next = Registry::clone(&guard);
         f(&mut next);
         *guard = Arc::new(next);
     }
-
 }
 
 impl<S: Clone + Send + Sync + 'static> Router<S> {

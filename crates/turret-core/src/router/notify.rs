@@ -15,7 +15,10 @@ enum Interest {
     /// A handshake-era session: every list change, plus the resources it subscribed to.
     Session { resources: HashSet<String> },
     /// A `subscriptions/listen` stream: what its filter asked for, tagged with its id.
-    Listen { id: Value, filter: SubscriptionFilter },
+    Listen {
+        id: Value,
+        filter: SubscriptionFilter,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -52,7 +55,10 @@ impl Notifier {
             return;
         }
         let mut subs = self.lock();
-        if !subs.iter().any(|s| s.peer.id() == peer.id() && matches!(s.interest, Interest::Session { .. })) {
+        if !subs
+            .iter()
+            .any(|s| s.peer.id() == peer.id() && matches!(s.interest, Interest::Session { .. }))
+        {
             subs.push(Subscriber {
                 peer: peer.clone(),
                 interest: Interest::Session {
@@ -66,7 +72,9 @@ impl Notifier {
     pub(crate) fn set_resource_subscription(&self, peer: &Peer, uri: &str, on: bool) {
         self.add_session(peer);
         for s in self.lock().iter_mut() {
-            if let (true, Interest::Session { resources }) = (s.peer.id() == peer.id(), &mut s.interest) {
+            if let (true, Interest::Session { resources }) =
+                (s.peer.id() == peer.id(), &mut s.interest)
+            {
                 if on {
                     resources.insert(uri.to_owned());
                 } else {
@@ -80,7 +88,10 @@ impl Notifier {
     pub(crate) fn listen(&self, peer: &Peer, id: Value, filter: SubscriptionFilter) -> ListenGuard {
         self.lock().push(Subscriber {
             peer: peer.clone(),
-            interest: Interest::Listen { id: id.clone(), filter },
+            interest: Interest::Listen {
+                id: id.clone(),
+                filter,
+            },
         });
         ListenGuard {
             notifier: self.clone(),
@@ -116,7 +127,9 @@ impl Notifier {
                         Change::Prompts => filter.prompts_list_changed,
                         Change::Resources => filter.resources_list_changed,
                     };
-                    wanted.unwrap_or(false).then(|| (s.peer.clone(), Some(id.clone())))
+                    wanted
+                        .unwrap_or(false)
+                        .then(|| (s.peer.clone(), Some(id.clone())))
                 }
             })
             .collect();
@@ -154,7 +167,8 @@ impl Notifier {
                 meta,
                 extra,
             };
-            peer.notify(ServerNotification::ResourceUpdated(params)).await;
+            peer.notify(ServerNotification::ResourceUpdated(params))
+                .await;
         }
     }
 }

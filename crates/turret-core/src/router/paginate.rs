@@ -15,7 +15,11 @@ pub(crate) fn encode(offset: usize) -> String {
 /// The offset a cursor names; `-32602` for anything this server did not issue.
 pub(crate) fn decode(cursor: Option<&str>, len: usize) -> Result<usize, McpError> {
     let Some(cursor) = cursor else { return Ok(0) };
-    let invalid = || McpError::invalid_params("invalid cursor: pass a nextCursor value from this server unchanged");
+    let invalid = || {
+        McpError::invalid_params(
+            "invalid cursor: pass a nextCursor value from this server unchanged",
+        )
+    };
     let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = std::str::from_utf8(&raw).map_err(|_| invalid())?;
     let offset: usize = text

@@ -64,7 +64,11 @@ impl Connection {
     }
 
     /// Sends a request and waits for its response.
-    pub(crate) async fn request(&self, method: String, params: Option<Value>) -> Result<Value, McpError> {
+    pub(crate) async fn request(
+        &self,
+        method: String,
+        params: Option<Value>,
+    ) -> Result<Value, McpError> {
         self.request_with_id(self.next_id(), method, params).await
     }
 
@@ -95,7 +99,9 @@ impl Connection {
         }
         match rx.await {
             Ok(result) => result.map_err(McpError::from),
-            Err(_) => Err(McpError::internal("the connection closed before the answer came")),
+            Err(_) => Err(McpError::internal(
+                "the connection closed before the answer came",
+            )),
         }
     }
 
@@ -129,7 +135,10 @@ impl PeerSink for Connection {
         })
     }
 
-    fn request(&self, request: ServerRequest) -> BoxFuture<'static, Result<ClientResult, McpError>> {
+    fn request(
+        &self,
+        request: ServerRequest,
+    ) -> BoxFuture<'static, Result<ClientResult, McpError>> {
         let conn = self.clone();
         Box::pin(async move {
             let method = request.method().to_owned();

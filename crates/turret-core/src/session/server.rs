@@ -31,7 +31,13 @@ struct Handshake {
 }
 
 /// Methods of the handshake era only, and of 2026-07-28 only.
-const HANDSHAKE_ONLY: &[&str] = &["initialize", "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"];
+const HANDSHAKE_ONLY: &[&str] = &[
+    "initialize",
+    "ping",
+    "logging/setLevel",
+    "resources/subscribe",
+    "resources/unsubscribe",
+];
 const SESSIONLESS_ONLY: &[&str] = &["server/discover", "subscriptions/listen"];
 
 /// Serves `service` over `transport` until the client closes it; in-flight requests finish
@@ -61,8 +67,11 @@ where
         let message = match item {
             Ok(m) => m,
             Err(bad) => {
-                conn.send(JsonRpcMessage::Error(JsonRpcError { id: bad.id, error: bad.error }))
-                    .await;
+                conn.send(JsonRpcMessage::Error(JsonRpcError {
+                    id: bad.id,
+                    error: bad.error,
+                }))
+                .await;
                 continue;
             }
         };
@@ -90,7 +99,10 @@ where
                     let message = match outcome {
                         Ok(mut result) => {
                             result.adapt_to(version);
-                            JsonRpcMessage::Response(JsonRpcResponse { id, result: result.to_value() })
+                            JsonRpcMessage::Response(JsonRpcResponse {
+                                id,
+                                result: result.to_value(),
+                            })
                         }
                         Err(e) => error_response(id, McpError::from_box_error(e)),
                     };
@@ -196,7 +208,11 @@ fn prepare(
     Ok(request)
 }
 
-fn session_context(base: RequestContext, settled: &Handshake, level: &SessionLogLevel) -> RequestContext {
+fn session_context(
+    base: RequestContext,
+    settled: &Handshake,
+    level: &SessionLogLevel,
+) -> RequestContext {
     base.with_capabilities(settled.capabilities.clone())
         .with_client_info(settled.client_info.clone())
         .with_session_log_level(level.clone())
