@@ -10,6 +10,7 @@ use futures_util::future::BoxFuture;
 use futures_util::SinkExt as _;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 use turret_types::{
     ClientResult, ErrorObject, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, RequestId,
     ServerNotification, ServerRequest,
@@ -25,6 +26,9 @@ type Waiter = oneshot::Sender<Result<Value, ErrorObject>>;
 #[derive(Debug, Clone)]
 pub(crate) struct Connection {
     out: mpsc::Sender<JsonRpcMessage>,
+    /// Tripped when the connection ends: the writer flushes what is queued and stops, even
+    /// though clones of this handle (held by subscriptions) are still alive.
+    closed: CancellationToken,
     pending: Arc<Mutex<HashMap<RequestId, Waiter>>>,
     next_id: Arc<AtomicI64>,
 }
@@ -33,11 +37,20 @@ pub(crate) struct Connection {
 const OUTGOING_BUFFER: usize = 256;
 
 impl Connection {
-    /// Starts the writer task over `sink`; it ends when every `Connection` clone is dropped.
+    /// Starts the writer task over `sink`; it ends on [`Connection::close`] or when every
+    /// clone is dropped.
     pub(crate) fn start(mut sink: MessageSink) -> (Self, tokio::task::JoinHandle<io::Result<()>>) {
         let (out, mut rx) = mpsc::channel::<JsonRpcMessage>(OUTGOING_BUFFER);
+        let closed = CancellationToken::new();
+        let stop = closed.clone();
         let writer = tokio::spawn(async move {
-            while let Some(message) = rx.recv().await {
+            loop {
+                let message = tokio::select! {
+                    biased;
+                    m = rx.recv() => m,
+                    () = stop.cancelled() => rx.try_recv().ok(),
+                };
+                let Some(message) = message else { break };
                 sink.feed(message).await?;
                 // Flush only when nothing else is queued: one write for a burst.
                 if rx.is_empty() {
@@ -48,6 +61,7 @@ impl Connection {
         });
         let conn = Self {
             out,
+            closed,
             pending: Arc::default(),
             next_id: Arc::new(AtomicI64::new(1)),
         };
@@ -60,7 +74,14 @@ impl Connection {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.out.is_closed()
+        self.closed.is_cancelled() || self.out.is_closed()
+    }
+
+    /// Ends the connection: queued messages are written, later ones dropped, waiting
+    /// requests failed.
+    pub(crate) fn close(&self) {
+        self.closed.cancel();
+        self.fail_pending();
     }
 
     /// Sends a request and waits for its response.

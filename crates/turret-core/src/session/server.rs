@@ -59,7 +59,7 @@ where
     let (conn, writer) = Connection::start(sink);
     let peer = Peer::new(conn.clone());
     let log_level = SessionLogLevel::new();
-    let in_flight: Arc<Mutex<HashMap<RequestId, CancellationToken>>> = Arc::default();
+    let in_flight: Arc<Mutex<HashMap<RequestId, InFlight>>> = Arc::default();
     let mut handshake: Option<Handshake> = None;
     let mut tasks = JoinSet::new();
 
@@ -86,10 +86,15 @@ where
                     }
                 };
                 let token = request.context().cancellation().clone();
-                lock(&in_flight).insert(id.clone(), token.clone());
+                let entry = InFlight {
+                    token: token.clone(),
+                    stream: matches!(request.message(), ClientRequest::SubscriptionsListen(_)),
+                };
+                lock(&in_flight).insert(id.clone(), entry);
                 let (service, conn, in_flight) = (service.clone(), conn.clone(), in_flight.clone());
                 let version = request.context().version();
-                tasks.spawn(async move {
+                let inline = matches!(request.message(), ClientRequest::Initialize(_));
+                let task = async move {
                     let outcome = tokio::select! {
                         r = service.oneshot(request) => Some(r),
                         () = token.cancelled() => None,
@@ -107,7 +112,13 @@ where
                         Err(e) => error_response(id, McpError::from_box_error(e)),
                     };
                     conn.send(message).await;
-                });
+                };
+                if inline {
+                    // The handshake's answer goes out before anything pipelined after it.
+                    task.await;
+                } else {
+                    tasks.spawn(task);
+                }
                 // Reap finished tasks so a long connection does not accumulate them.
                 while tasks.try_join_next().is_some() {}
             }
@@ -122,12 +133,13 @@ where
             }
         }
     }
-    // The client closed its side: let in-flight requests finish and their answers go out.
+    // The client closed its side: listen streams end now (nobody will cancel them), other
+    // in-flight requests finish and their answers go out.
+    for entry in lock(&in_flight).values().filter(|e| e.stream) {
+        entry.token.cancel();
+    }
     while tasks.join_next().await.is_some() {}
-    conn.fail_pending();
-    drop(peer);
-    drop(conn);
-    drop(service);
+    conn.close();
     writer.await.unwrap_or_else(|e| Err(io::Error::other(e)))
 }
 
@@ -142,11 +154,18 @@ fn error_response(id: RequestId, error: McpError) -> JsonRpcMessage {
     })
 }
 
-fn notification(n: JsonRpcNotification, in_flight: &Mutex<HashMap<RequestId, CancellationToken>>) {
+/// A request being served: how to cancel it, and whether it is a long-lived stream.
+#[derive(Debug)]
+struct InFlight {
+    token: CancellationToken,
+    stream: bool,
+}
+
+fn notification(n: JsonRpcNotification, in_flight: &Mutex<HashMap<RequestId, InFlight>>) {
     match ClientNotification::from_parts(&n.method, n.params) {
         Ok(ClientNotification::Cancelled(c)) => {
-            if let Some(token) = c.request_id.and_then(|id| lock(in_flight).remove(&id)) {
-                token.cancel();
+            if let Some(entry) = c.request_id.and_then(|id| lock(in_flight).remove(&id)) {
+                entry.token.cancel();
             }
         }
         Ok(other) => tracing::trace!(method = other.method(), "notification"),
