@@ -3,5 +3,7 @@
 
 pub(crate) mod connection;
 mod server;
+mod state;
 
 pub use server::serve;
+pub use state::SessionState;

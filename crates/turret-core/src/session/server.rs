@@ -10,35 +10,17 @@ use tokio_util::sync::CancellationToken;
 use tower::{Layer as _, ServiceExt as _};
 use tower_service::Service;
 use turret_types::{
-    ClientCapabilities, ClientNotification, ClientRequest, Implementation, JsonRpcError,
-    JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, JsonRpcResponse, ProtocolVersion,
-    RequestId, ServerResult,
+    ClientNotification, ClientRequest, JsonRpcError, JsonRpcMessage, JsonRpcNotification,
+    JsonRpcResponse, RequestId, ServerResult,
 };
 
 use super::connection::Connection;
+use super::state::SessionState;
 use crate::error::{BoxError, McpError};
 use crate::mrtr::InputRequiredLayer;
 use crate::peer::Peer;
-use crate::request::{Request, RequestContext, SessionLogLevel};
+use crate::request::Request;
 use crate::transport::Transport;
-
-/// What `initialize` settled for a handshake-era connection.
-#[derive(Debug, Clone)]
-struct Handshake {
-    version: ProtocolVersion,
-    capabilities: Arc<ClientCapabilities>,
-    client_info: Option<Arc<Implementation>>,
-}
-
-/// Methods of the handshake era only, and of 2026-07-28 only.
-const HANDSHAKE_ONLY: &[&str] = &[
-    "initialize",
-    "ping",
-    "logging/setLevel",
-    "resources/subscribe",
-    "resources/unsubscribe",
-];
-const SESSIONLESS_ONLY: &[&str] = &["server/discover", "subscriptions/listen"];
 
 /// Serves `service` over `transport` until the client closes it; in-flight requests finish
 /// first.
@@ -58,9 +40,8 @@ where
     let (mut incoming, sink) = transport.into_parts();
     let (conn, writer) = Connection::start(sink);
     let peer = Peer::new(conn.clone());
-    let log_level = SessionLogLevel::new();
     let in_flight: Arc<Mutex<HashMap<RequestId, InFlight>>> = Arc::default();
-    let mut handshake: Option<Handshake> = None;
+    let mut session = SessionState::new();
     let mut tasks = JoinSet::new();
 
     while let Some(item) = incoming.next().await {
@@ -78,7 +59,7 @@ where
         match message {
             JsonRpcMessage::Request(r) => {
                 let id = r.id.clone();
-                let request = match prepare(r, &mut handshake, &peer, &log_level) {
+                let request = match session.prepare(r, &peer) {
                     Ok(req) => req,
                     Err(e) => {
                         conn.send(error_response(id, e)).await;
@@ -171,68 +152,4 @@ fn notification(n: JsonRpcNotification, in_flight: &Mutex<HashMap<RequestId, InF
         Ok(other) => tracing::trace!(method = other.method(), "notification"),
         Err(e) => tracing::debug!(error = %e, "malformed notification ignored"),
     }
-}
-
-/// Types the request, decides its era, and builds its context.
-fn prepare(
-    r: JsonRpcRequest,
-    handshake: &mut Option<Handshake>,
-    peer: &Peer,
-    log_level: &SessionLogLevel,
-) -> Result<Request, McpError> {
-    let message = ClientRequest::from_parts(&r.method, r.params)
-        .map_err(|e| McpError::invalid_params(e.to_string()))?;
-    let meta = message.meta().cloned().unwrap_or_default();
-    let base = |version| RequestContext::new(version, peer.clone()).with_id(r.id.clone());
-
-    let context = if let Some(requested) = meta.protocol_version() {
-        let version = ProtocolVersion::parse(requested)
-            .filter(|v| v.is_sessionless())
-            .ok_or_else(|| McpError::unsupported_version(requested))?;
-        if HANDSHAKE_ONLY.contains(&message.method()) {
-            return Err(McpError::method_not_found(message.method()));
-        }
-        base(version)
-            .with_capabilities(Arc::new(meta.client_capabilities().unwrap_or_default()))
-            .with_client_info(meta.client_info().map(Arc::new))
-            .with_request_log_level(meta.log_level())
-    } else if let ClientRequest::Initialize(p) = &message {
-        let version = ProtocolVersion::negotiate_handshake(&p.protocol_version);
-        let settled = Handshake {
-            version,
-            capabilities: Arc::new(p.capabilities.clone()),
-            client_info: Some(Arc::new(p.client_info.clone())),
-        };
-        *handshake = Some(settled.clone());
-        session_context(base(version), &settled, log_level)
-    } else if matches!(message, ClientRequest::Discover(_)) {
-        // A probe without `_meta`: answer it as 2026-07-28 so the client learns what we speak.
-        base(ProtocolVersion::LATEST)
-    } else if let Some(settled) = handshake.as_ref() {
-        if SESSIONLESS_ONLY.contains(&message.method()) {
-            return Err(McpError::method_not_found(message.method()));
-        }
-        session_context(base(settled.version), settled, log_level)
-    } else if matches!(message, ClientRequest::Ping(_)) {
-        base(ProtocolVersion::LATEST_HANDSHAKE)
-    } else {
-        return Err(McpError::invalid_request(format!(
-            "{} before initialize: send initialize first, or put the 2026-07-28 protocol version in _meta",
-            message.method()
-        )));
-    };
-    let context = context.with_progress_token(meta.progress_token());
-    let mut request = Request::new(message);
-    request.extensions_mut().insert(context);
-    Ok(request)
-}
-
-fn session_context(
-    base: RequestContext,
-    settled: &Handshake,
-    level: &SessionLogLevel,
-) -> RequestContext {
-    base.with_capabilities(settled.capabilities.clone())
-        .with_client_info(settled.client_info.clone())
-        .with_session_log_level(level.clone())
 }
