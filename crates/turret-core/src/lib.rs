@@ -8,7 +8,7 @@
 //! * Handlers: async fns with extractors ([`Args`], [`Context`], [`State`], [`Extension`])
 //!   whose return values convert into results.
 //! * [`serve`]: the session driver that runs a service over a transport.
-//! * [`Client`](client::Client): the client side, itself a `Service`.
+//! * [`Client`]: the client side, itself a `Service`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -24,6 +24,7 @@ pub mod session;
 pub mod transport;
 pub mod uri_template;
 
+pub use client::{Client, ClientBuilder, ClientHandler, Era};
 pub use context::Context;
 pub use error::{BoxError, McpError};
 pub use handler::into_result::{

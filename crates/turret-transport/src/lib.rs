@@ -9,6 +9,7 @@ pub mod framing;
 pub mod memory;
 pub mod stdio;
 
+pub use child::{ChildHandle, ChildProcess};
 pub use framing::from_io;
 pub use memory::memory_pair;
 pub use stdio::{serve_stdio, stdio};

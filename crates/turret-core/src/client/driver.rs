@@ -31,8 +31,9 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    /// Reads until the server closes the stream or the client stops; then fails every request
-    /// still waiting and abandons server requests still being answered.
+    /// Reads until the server closes the stream or the client stops; then closes the
+    /// connection (queued messages are still written), fails every request still waiting and
+    /// abandons server requests still being answered.
     pub(crate) async fn run(mut self) {
         let mut answering: JoinSet<RequestId> = JoinSet::new();
         let mut by_id: HashMap<RequestId, AbortHandle> = HashMap::new();
@@ -52,7 +53,8 @@ impl Driver {
             }
         }
         self.closed.cancel();
-        self.conn.fail_pending();
+        // Writes what is queued, closes the sink, fails the requests still waiting.
+        self.conn.close();
     }
 
     fn dispatch(
@@ -71,7 +73,9 @@ impl Driver {
                 Some(id) => {
                     self.conn.complete(&id, Err(e.error));
                 }
-                None => tracing::warn!(error = %e.error, "the server reported an error about an unreadable message"),
+                None => {
+                    tracing::warn!(error = %e.error, "the server reported an error about an unreadable message")
+                }
             },
             JsonRpcMessage::Request(r) => {
                 let id = r.id.clone();
@@ -105,7 +109,11 @@ impl Driver {
 }
 
 /// Answers one server→client request with the handler and sends the answer.
-async fn respond(request: JsonRpcRequest, handler: Arc<dyn ErasedHandler>, conn: Connection) -> RequestId {
+async fn respond(
+    request: JsonRpcRequest,
+    handler: Arc<dyn ErasedHandler>,
+    conn: Connection,
+) -> RequestId {
     let id = request.id;
     let outcome = match ServerRequest::from_parts(&request.method, request.params) {
         Ok(typed) => answer(&*handler, typed).await,

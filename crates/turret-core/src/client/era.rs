@@ -3,7 +3,8 @@
 //!
 //! [`Era::Auto`] follows the stdio backward-compatibility rules of 2026-07-28: probe with
 //! `server/discover` carrying the newest version in `_meta`. A real `DiscoverResult` (one with
-//! a `supportedVersions` array naming a version this client speaks) means a modern server; a
+//! a `supportedVersions` array naming a version this client speaks; an empty `{}` is not one)
+//! means a modern server, and the newest common version is used; a
 //! recognised modern error (`-32022` with `data.supported`) means a modern server that wants
 //! another version, so the probe is retried with one it supports; any other answer, or none
 //! within the probe timeout, means a legacy server, and the client falls back to `initialize`.
@@ -60,12 +61,12 @@ pub(crate) struct Negotiation<'a> {
 /// What one `server/discover` probe revealed.
 enum Probe {
     /// A modern server that speaks this version.
-    Modern(Negotiated),
+    Modern(Box<Negotiated>),
     /// A modern server that answered (with a result or `-32022`) but not with a version we
     /// asked for; these are the versions it listed.
     Supports(Vec<String>),
-    /// Anything else: a legacy server (the reason is logged).
-    Legacy(String),
+    /// Anything else: a legacy server (the reason is logged), or a slow one.
+    Legacy { reason: String, timed_out: bool },
 }
 
 fn speaks(list: &[String]) -> impl Iterator<Item = ProtocolVersion> + '_ {
@@ -94,19 +95,36 @@ impl Negotiation<'_> {
 
     /// Probes until a modern version is agreed; with `fallback`, a legacy answer (or a list
     /// of legacy versions only) leads to `initialize` instead of an error.
-    async fn modern(&self, fallback: bool) -> Result<Negotiated, McpError> {
+    async fn modern(&self, mut fallback: bool) -> Result<Negotiated, McpError> {
         let mut version = ProtocolVersion::LATEST;
         let mut tried = Vec::new();
+        let mut timeout = Some(self.probe_timeout);
         loop {
             tried.push(version);
-            let listed = match self.probe(version).await? {
-                Probe::Modern(negotiated) => return Ok(negotiated),
+            let listed = match self.probe(version, timeout).await? {
+                Probe::Modern(negotiated) => return Ok(*negotiated),
                 Probe::Supports(listed) => listed,
-                Probe::Legacy(reason) if fallback => {
+                Probe::Legacy { reason, timed_out } if fallback => {
                     tracing::debug!(%reason, "server/discover probe failed: falling back to initialize");
-                    return self.initialize(ProtocolVersion::LATEST_HANDSHAKE).await;
+                    let error = match self.initialize(ProtocolVersion::LATEST_HANDSHAKE).await {
+                        Ok(negotiated) => return Ok(negotiated),
+                        Err(e) => e,
+                    };
+                    // A modern server that was slow to start answers the probe too late, then
+                    // refuses `initialize` with -32022: it is up now, so probe once more,
+                    // without a timeout and without falling back again.
+                    let modern = modern_error(&error)
+                        .and_then(|listed| speaks(&listed).find(|v| v.is_sessionless()));
+                    match modern {
+                        Some(v) if timed_out => {
+                            (version, timeout, fallback) = (v, None, false);
+                            tried.clear();
+                            continue;
+                        }
+                        _ => return Err(error),
+                    }
                 }
-                Probe::Legacy(reason) => {
+                Probe::Legacy { reason, .. } => {
                     return Err(McpError::internal(format!(
                         "the server does not speak MCP 2026-07-28 ({reason}); connect with Era::Auto or Era::Handshake instead"
                     )))
@@ -116,7 +134,8 @@ impl Negotiation<'_> {
                 version = next;
                 continue;
             }
-            match speaks(&listed).find(|v| !v.is_sessionless()) {
+            let legacy = speaks(&listed).find(|v| !v.is_sessionless());
+            match legacy {
                 Some(legacy) if fallback => return self.initialize(legacy).await,
                 Some(legacy) => {
                     return Err(McpError::internal(format!(
@@ -134,7 +153,11 @@ impl Negotiation<'_> {
         }
     }
 
-    async fn probe(&self, version: ProtocolVersion) -> Result<Probe, McpError> {
+    async fn probe(
+        &self,
+        version: ProtocolVersion,
+        timeout: Option<Duration>,
+    ) -> Result<Probe, McpError> {
         let params = serde_json::json!({ "_meta": self.identity.modern_meta(version) });
         let call = round_trip(
             self.conn,
@@ -143,24 +166,52 @@ impl Negotiation<'_> {
             Some(params),
             OnDrop::Forget,
         );
-        let answer = match tokio::time::timeout(self.probe_timeout, call).await {
-            Err(_) => {
-                return Ok(Probe::Legacy(format!(
-                    "no answer to server/discover within {:?}",
-                    self.probe_timeout
-                )))
-            }
-            Ok(answer) => answer,
+        let answer = match timeout {
+            None => call.await,
+            Some(limit) => match tokio::time::timeout(limit, call).await {
+                Ok(answer) => answer,
+                Err(_) => {
+                    return Ok(Probe::Legacy {
+                        reason: format!("no answer to server/discover within {limit:?}"),
+                        timed_out: true,
+                    })
+                }
+            },
         };
         let value = match answer {
             Ok(value) => value,
             Err(e) if self.closed.is_cancelled() => return Err(e),
-            Err(e) => return Ok(modern_error(&e).map_or_else(|| Probe::Legacy(e.to_string()), Probe::Supports)),
+            Err(e) => {
+                return Ok(modern_error(&e).map_or_else(
+                    || Probe::Legacy {
+                        reason: e.to_string(),
+                        timed_out: false,
+                    },
+                    Probe::Supports,
+                ))
+            }
         };
         let Some(result) = discover_result(value) else {
-            return Ok(Probe::Legacy("the answer to server/discover is not a DiscoverResult".into()));
+            return Ok(Probe::Legacy {
+                reason: "the answer to server/discover is not a DiscoverResult".into(),
+                timed_out: false,
+            });
         };
-        if !result.supported_versions.iter().any(|v| v == version.as_str()) {
+        // Only a result naming a version this client speaks counts as a DiscoverResult.
+        if speaks(&result.supported_versions).next().is_none() {
+            return Ok(Probe::Legacy {
+                reason: format!(
+                    "the answer to server/discover lists no version this client speaks ([{}])",
+                    result.supported_versions.join(", ")
+                ),
+                timed_out: false,
+            });
+        }
+        if !result
+            .supported_versions
+            .iter()
+            .any(|v| v == version.as_str())
+        {
             return Ok(Probe::Supports(result.supported_versions));
         }
         let server_info = result
@@ -169,12 +220,12 @@ impl Negotiation<'_> {
             .and_then(|m| m.get(SERVER_INFO_KEY))
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default();
-        Ok(Probe::Modern(Negotiated {
+        Ok(Probe::Modern(Box::new(Negotiated {
             version,
             server_info,
             capabilities: result.capabilities,
             instructions: result.instructions,
-        }))
+        })))
     }
 
     async fn initialize(&self, version: ProtocolVersion) -> Result<Negotiated, McpError> {
@@ -195,7 +246,9 @@ impl Negotiation<'_> {
         .await
         .map_err(|e| prefixed(e, "initialize failed"))?;
         let result: InitializeResult = serde_json::from_value(value).map_err(|e| {
-            McpError::internal(format!("the server's answer to initialize is malformed: {e}"))
+            McpError::internal(format!(
+                "the server's answer to initialize is malformed: {e}"
+            ))
         })?;
         let chosen = ProtocolVersion::parse(&result.protocol_version)
             .filter(|v| !v.is_sessionless())
@@ -291,7 +344,11 @@ mod tests {
 
     #[test]
     fn picks_the_newest_common_version() {
-        let listed = vec!["2025-06-18".to_owned(), "2099-01-01".into(), "2025-11-25".into()];
+        let listed = vec![
+            "2025-06-18".to_owned(),
+            "2099-01-01".into(),
+            "2025-11-25".into(),
+        ];
         assert_eq!(speaks(&listed).next(), Some(ProtocolVersion::V2025_11_25));
     }
 }

@@ -123,8 +123,9 @@ pub(crate) type SamplingFn = Arc<
         + Send
         + Sync,
 >;
-pub(crate) type ElicitFn =
-    Arc<dyn Fn(ElicitRequestParams) -> BoxFuture<'static, Result<ElicitResult, McpError>> + Send + Sync>;
+pub(crate) type ElicitFn = Arc<
+    dyn Fn(ElicitRequestParams) -> BoxFuture<'static, Result<ElicitResult, McpError>> + Send + Sync,
+>;
 pub(crate) type RootsFn =
     Arc<dyn Fn() -> BoxFuture<'static, Result<ListRootsResult, McpError>> + Send + Sync>;
 
@@ -181,7 +182,10 @@ pub(crate) async fn answer(
 ) -> Result<ClientResult, McpError> {
     match request {
         ServerRequest::Ping(_) => Ok(ClientResult::Empty(EmptyResult::default())),
-        ServerRequest::CreateMessage(p) => handler.create_message(p).await.map(ClientResult::CreateMessage),
+        ServerRequest::CreateMessage(p) => handler
+            .create_message(p)
+            .await
+            .map(ClientResult::CreateMessage),
         ServerRequest::Elicit(p) => handler.elicit(p).await.map(ClientResult::Elicit),
         ServerRequest::ListRoots(_) => handler.list_roots().await.map(ClientResult::ListRoots),
         other => Err(not_handled(other.method())),

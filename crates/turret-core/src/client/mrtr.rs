@@ -10,14 +10,6 @@ use crate::error::McpError;
 /// How many `input_required` rounds one request may take before the client gives up.
 pub(crate) const DEFAULT_ROUNDS: usize = 8;
 
-/// Whether `method` may be answered with `input_required`.
-pub(crate) fn accepts_input(request: &ClientRequest) -> bool {
-    matches!(
-        request,
-        ClientRequest::CallTool(_) | ClientRequest::ReadResource(_) | ClientRequest::GetPrompt(_)
-    )
-}
-
 /// Answers every input request, in key order (one at a time: they may each ask the user).
 async fn answer_all(
     handler: &dyn ErasedHandler,

@@ -171,14 +171,20 @@ mod tests {
 
     #[test]
     fn stamps_typed_and_raw_requests_without_overriding_the_caller() {
-        let mut request =
-            ClientRequest::from_parts("tools/list", Some(json!({"_meta": {
+        let mut request = ClientRequest::from_parts(
+            "tools/list",
+            Some(json!({"_meta": {
                 CLIENT_INFO_KEY: {"name": "downstream", "version": "9"},
                 PROTOCOL_VERSION_KEY: "1999-01-01",
                 "custom": 1
-            }})))
-            .unwrap();
-        identity().stamp(&mut request, ProtocolVersion::V2026_07_28, Some(LoggingLevel::Debug));
+            }})),
+        )
+        .unwrap();
+        identity().stamp(
+            &mut request,
+            ProtocolVersion::V2026_07_28,
+            Some(LoggingLevel::Debug),
+        );
         let params = request.params_value().unwrap();
         let meta = &params["_meta"];
         assert_eq!(meta[PROTOCOL_VERSION_KEY], "2026-07-28");
