@@ -77,11 +77,18 @@ where
                 let inline = matches!(request.message(), ClientRequest::Initialize(_));
                 let task = async move {
                     let outcome = tokio::select! {
-                        r = service.oneshot(request) => Some(r),
+                        // Cancellation first: a service that ends *because* it was
+                        // cancelled (subscriptions/listen) must not be answered either.
+                        biased;
                         () = token.cancelled() => None,
+                        r = service.oneshot(request) => Some(r),
                     };
                     lock(&in_flight).remove(&id);
-                    let Some(outcome) = outcome else { return };
+                    // A cancelled request gets no answer, even if it finished in the same
+                    // instant (a listen stream ends *because* of its cancellation).
+                    let Some(outcome) = outcome.filter(|_| !token.is_cancelled()) else {
+                        return;
+                    };
                     let message = match outcome {
                         Ok(mut result) => {
                             result.adapt_to(version);
