@@ -256,8 +256,11 @@ impl Serialize for JsonRpcMessage {
                 map.serialize_entry("result", &r.result)?;
             }
             Self::Error(e) => {
-                // JSON-RPC requires the id member on errors: null when it was unreadable.
-                map.serialize_entry("id", &e.id)?;
+                // An unreadable id is left out (MCP 2025-11-25 on), rather than JSON-RPC's
+                // `null`, which no MCP schema accepts.
+                if let Some(id) = &e.id {
+                    map.serialize_entry("id", id)?;
+                }
                 map.serialize_entry("error", &e.error)?;
             }
         }
@@ -351,14 +354,14 @@ mod tests {
     }
 
     #[test]
-    fn serializes_with_version_and_null_id_for_unreadable_requests() {
+    fn serializes_with_version_and_no_id_for_unreadable_requests() {
         let m = JsonRpcMessage::Error(JsonRpcError {
             id: None,
             error: ErrorObject::new(ErrorCode::PARSE_ERROR, "bad"),
         });
         let v: Value = serde_json::from_slice(&m.to_vec()).unwrap();
         assert_eq!(v["jsonrpc"], "2.0");
-        assert!(v["id"].is_null());
+        assert!(v.get("id").is_none());
         assert_eq!(v["error"]["code"], -32700);
     }
 }
