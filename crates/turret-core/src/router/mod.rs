@@ -311,7 +311,9 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         H::Output: IntoCallToolResult,
         T: 'static,
     {
-        self.add_tool(name, tool);
+        // Building is not a change clients have to hear about (and a router built inside a
+        // runtime would otherwise announce every tool to whoever connects first).
+        self.insert_tool(name.into(), tool);
         self
     }
 
@@ -322,8 +324,18 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         H::Output: IntoCallToolResult,
         T: 'static,
     {
+        self.insert_tool(name.into(), tool);
+        self.announce(|n| async move { n.tools_changed().await });
+    }
+
+    fn insert_tool<H, T>(&self, name: String, tool: ToolBuilder<H, T>)
+    where
+        H: Handler<T, S>,
+        H::Output: IntoCallToolResult,
+        T: 'static,
+    {
         let def = Tool {
-            name: name.into(),
+            name,
             title: tool.title.clone(),
             description: tool.description.clone(),
             input_schema: tool.schema(),
@@ -340,7 +352,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             mime_type: None,
             _kind: PhantomData,
         };
-        self.add_tool_entry(def, Arc::new(endpoint));
+        self.insert_tool_entry(def, Arc::new(endpoint));
     }
 
     /// Adds a tool answered by any service (a proxied backend, an HTTP operation…). The
@@ -351,13 +363,12 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         T::Error: Into<BoxError>,
         T::Future: Send + 'static,
     {
-        self.add_tool_entry(def, Arc::new(boxed(service)));
+        self.insert_tool_entry(def, Arc::new(boxed(service)));
         self
     }
 
-    fn add_tool_entry(&self, def: Tool, endpoint: Arc<dyn Endpoint<S>>) {
+    fn insert_tool_entry(&self, def: Tool, endpoint: Arc<dyn Endpoint<S>>) {
         self.update(|r| r.tools.insert(def.name.clone(), Entry { def, endpoint }));
-        self.announce(|n| async move { n.tools_changed().await });
     }
 
     /// Removes a tool; tells clients when there was one.

@@ -1,0 +1,135 @@
+//! The fixture server (`examples/fixture_server.rs`) as a program for tests to run, and the
+//! external harness (`../shared/harness`) tests point at it.
+//!
+//! Include with `#[path = "support/fixture.rs"] mod fixture;`.
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The fixture server binary, built once per test binary with `cargo build --example
+/// fixture_server` (a no-op when `cargo test` already built it). The path comes from cargo's
+/// own build report, so `CARGO_TARGET_DIR` and `--target-dir` are honored.
+pub fn fixture_server() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(build).as_path()
+}
+
+fn build() -> PathBuf {
+    let output = Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "build",
+            "--example",
+            "fixture_server",
+            "--message-format=json-render-diagnostics",
+        ])
+        .output()
+        .expect("could not run cargo to build the fixture server");
+    assert!(
+        output.status.success(),
+        "cargo build --example fixture_server failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let executable = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "fixture_server")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .expect("cargo did not report the fixture server's executable");
+    assert!(
+        executable.is_file(),
+        "cargo reported {} but it is not there",
+        executable.display()
+    );
+    executable
+}
+
+/// `shared/` beside the repository: the harness scripts and the protocol schemas.
+pub fn shared_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared"))
+}
+
+/// Where `shared/harness/setup.sh` installed the external harnesses: `$MCP_HARNESS_DIR`, or
+/// `$HOME/.cache/mcp-harness`.
+pub fn harness_dir() -> PathBuf {
+    match std::env::var_os("MCP_HARNESS_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => {
+            let home = std::env::var_os("HOME").unwrap_or_default();
+            PathBuf::from(home).join(".cache/mcp-harness")
+        }
+    }
+}
+
+/// A program the harness installed, at `relative` under [`harness_dir`]. Fails the test
+/// with the set-up instructions when it is missing: CI installs the harness, so a missing
+/// one is an error, not a reason to skip.
+pub fn harness_program(relative: &str) -> PathBuf {
+    let path = harness_dir().join(relative);
+    assert!(
+        path.exists(),
+        "{} is missing: install the external MCP harness with ../shared/harness/setup.sh \
+         (and set MCP_HARNESS_DIR if you installed it elsewhere than ~/.cache/mcp-harness)",
+        path.display()
+    );
+    path
+}
+
+/// A `PATH` with the harness's own `node` first, for the npm programs' `#!/usr/bin/env node`.
+pub fn harness_path_env() -> std::ffi::OsString {
+    let mut dirs = vec![harness_dir().join("bin")];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).expect("PATH entries contain no separator")
+}
+
+/// Runs `command` to completion with its output captured; kills it and fails the test if it
+/// takes longer than `timeout` (a hung client must not hang the test run).
+pub fn run_with_timeout(command: &mut Command, timeout: Duration) -> Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not run {command:?}: {e}"));
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout is piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr is piped")));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("could not wait for the child") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let (out, err) = (
+                stdout.join().unwrap_or_default(),
+                stderr.join().unwrap_or_default(),
+            );
+            panic!(
+                "{command:?} did not finish within {timeout:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&err)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    }
+}
