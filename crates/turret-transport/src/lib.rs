@@ -6,8 +6,10 @@
 
 pub mod child;
 pub mod framing;
+pub mod http_client;
 pub mod memory;
 pub mod stdio;
+pub mod streamable_http;
 
 pub use child::{ChildHandle, ChildProcess};
 pub use framing::from_io;

@@ -1,0 +1,1 @@
+//! The streamable HTTP client transport (both protocol eras) and the legacy HTTP+SSE client.
