@@ -107,6 +107,7 @@ pub struct RequestContext {
     log_level: LogLevel,
     cancellation: CancellationToken,
     peer: Peer,
+    session_peer: Option<Peer>,
     session_id: Option<Arc<str>>,
 }
 
@@ -163,6 +164,7 @@ impl RequestContext {
             log_level: LogLevel::Request(None),
             cancellation: CancellationToken::new(),
             peer,
+            session_peer: None,
             session_id: None,
         }
     }
@@ -206,6 +208,14 @@ impl RequestContext {
     /// Sets the cancellation token the edge trips on `notifications/cancelled`.
     pub fn with_cancellation(mut self, token: CancellationToken) -> Self {
         self.cancellation = token;
+        self
+    }
+
+    /// Sets the channel for messages that outlive this request (list changes, resource
+    /// updates), where it differs from the request's own: over HTTP, a request's peer is its
+    /// response stream, the session's is the standalone GET stream.
+    pub fn with_session_peer(mut self, peer: Peer) -> Self {
+        self.session_peer = Some(peer);
         self
     }
 
@@ -264,6 +274,12 @@ impl RequestContext {
     /// The channel back to the client.
     pub fn peer(&self) -> &Peer {
         &self.peer
+    }
+
+    /// The channel for messages not tied to this request (the request's own peer unless the
+    /// edge set another).
+    pub fn session_peer(&self) -> &Peer {
+        self.session_peer.as_ref().unwrap_or(&self.peer)
     }
 
     /// The session id, where the transport has sessions.

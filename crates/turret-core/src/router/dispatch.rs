@@ -45,7 +45,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         let version = ctx.version();
         let mut result = match req.message_mut() {
             ClientRequest::Initialize(_) => {
-                self.shared.notifier.add_session(ctx.peer());
+                self.shared.notifier.add_session(ctx.session_peer());
                 ServerResult::Initialize(InitializeResult {
                     protocol_version: version.as_str().to_owned(),
                     capabilities: registry.capabilities(),
@@ -175,13 +175,13 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             ClientRequest::Subscribe(p) => {
                 self.shared
                     .notifier
-                    .set_resource_subscription(ctx.peer(), &p.uri, true);
+                    .set_resource_subscription(ctx.session_peer(), &p.uri, true);
                 ServerResult::Empty(EmptyResult::default())
             }
             ClientRequest::Unsubscribe(p) => {
                 self.shared
                     .notifier
-                    .set_resource_subscription(ctx.peer(), &p.uri, false);
+                    .set_resource_subscription(ctx.session_peer(), &p.uri, false);
                 ServerResult::Empty(EmptyResult::default())
             }
             ClientRequest::SubscriptionsListen(p) => self.listen(&ctx, p.clone()).await,

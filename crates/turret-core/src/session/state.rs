@@ -31,11 +31,18 @@ const SESSIONLESS_ONLY: &[&str] = &["server/discover", "subscriptions/listen"];
 /// One client's session: what `initialize` settled (handshake era) and the log level
 /// `logging/setLevel` chose. Requests carrying the 2026-07-28 version in `_meta` are served
 /// statelessly whatever the session holds, so one session object serves both eras.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SessionState {
     handshake: Option<Handshake>,
     log_level: SessionLogLevel,
     id: Option<Arc<str>>,
+    session_peer: Option<Peer>,
+}
+
+impl Default for SessionState {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl SessionState {
@@ -45,6 +52,7 @@ impl SessionState {
             handshake: None,
             log_level: SessionLogLevel::new(),
             id: None,
+            session_peer: None,
         }
     }
 
@@ -54,6 +62,25 @@ impl SessionState {
             id: Some(id),
             ..Self::new()
         }
+    }
+
+    /// A session that behaves as if `initialize` had settled `version` with a client of no
+    /// declared capabilities: for transports that serve the handshake era without sessions.
+    pub fn assume(version: ProtocolVersion) -> Self {
+        let mut state = Self::new();
+        state.handshake = Some(Handshake {
+            version,
+            capabilities: Arc::default(),
+            client_info: None,
+        });
+        state
+    }
+
+    /// Sets the channel for messages not tied to one request (see
+    /// [`RequestContext::with_session_peer`]).
+    pub fn with_session_peer(mut self, peer: Peer) -> Self {
+        self.session_peer = Some(peer);
+        self
     }
 
     /// The negotiated handshake-era revision, once `initialize` was answered.
@@ -111,9 +138,12 @@ impl SessionState {
             message.method()
         )));
         };
-        let context = context
+        let mut context = context
             .with_progress_token(meta.progress_token())
             .with_session_id(session_id);
+        if let Some(peer) = &self.session_peer {
+            context = context.with_session_peer(peer.clone());
+        }
         let mut request = Request::new(message);
         request.extensions_mut().insert(context);
         Ok(request)
