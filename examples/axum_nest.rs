@@ -1,5 +1,6 @@
-//! MCP inside an ordinary axum app: the endpoint at `/mcp` beside a `/health` route, with a
-//! tower-http layer over both.
+//! MCP inside an ordinary axum app: the streamable endpoint at `/mcp` and the legacy
+//! HTTP+SSE pair at `/sse` + `/messages` beside a `/health` route, with tower-http layers
+//! over all of them.
 //!
 //! `cargo run --example axum_nest -- 127.0.0.1:3000`, then point an MCP client at
 //! `http://127.0.0.1:3000/mcp`.
@@ -11,6 +12,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use turret::transport::legacy_sse::LegacySseService;
 use turret::transport::streamable_http::{serve, StreamableHttpService};
 use turret::{tool_fn, Args, Extension, Router};
 
@@ -42,10 +44,13 @@ async fn main() -> std::io::Result<()> {
         .name("axum-nest")
         .tool("greet", tool_fn(greet).description("Greets someone"))
         .tool("user_agent", tool_fn(user_agent).description("Echoes the caller's User-Agent"));
+    let legacy = LegacySseService::new(router.clone(), "/messages");
     let mcp = StreamableHttpService::new(router);
     let app = axum::Router::new()
         .route("/health", get(|| async { "ok" }))
         .nest_service("/mcp", mcp.clone())
+        .route_service("/sse", legacy.clone())
+        .route_service("/messages", legacy)
         .layer(TraceLayer::new_for_http())
         .layer(TimeoutLayer::with_status_code(
             http::StatusCode::REQUEST_TIMEOUT,

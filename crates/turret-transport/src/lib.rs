@@ -7,6 +7,7 @@
 pub mod child;
 pub mod framing;
 pub mod http_client;
+pub mod legacy_sse;
 pub mod memory;
 pub mod stdio;
 pub mod streamable_http;

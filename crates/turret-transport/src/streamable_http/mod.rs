@@ -56,6 +56,15 @@ pub use event_store::{EventStore, MemoryEventStore, Replay};
 pub use serve::{serve, PeerAddr};
 pub use stream::SseStream;
 
+pub(crate) use origin::check as check_origin;
+pub(crate) use plain as plain_response;
+pub(crate) use stream::sse_response;
+
+/// One SSE `message` event carrying `message`, without an id.
+pub(crate) fn sse_event(message: turret_core::types::JsonRpcMessage) -> Bytes {
+    sse::Event::message(None, message).to_bytes()
+}
+
 use session::Sessions;
 
 /// The body of every response: JSON bytes or an SSE stream.
