@@ -2,23 +2,16 @@
 //! result conversion, with no transport. A `tools/list` and a raw `service_fn` echo give the
 //! baseline measured in the same run.
 
+#[path = "../tests/support/tools.rs"]
+mod tools;
+
 use criterion::{criterion_group, criterion_main, Criterion};
-use schemars::JsonSchema;
-use serde::Deserialize;
 use serde_json::json;
 use tower::{service_fn, ServiceExt as _};
 use turret::types::{CallToolRequestParams, ClientRequest, ServerResult};
-use turret::{tool_fn, Args, Request, Router};
+use turret::{tool_fn, Request, Router};
 
-#[derive(Deserialize, JsonSchema)]
-struct Add {
-    a: i64,
-    b: i64,
-}
-
-async fn add(Args(Add { a, b }): Args<Add>) -> String {
-    (a + b).to_string()
-}
+use tools::add;
 
 fn call_request() -> Request {
     let args = json!({"a": 2, "b": 3});

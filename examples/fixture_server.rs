@@ -356,7 +356,15 @@ fn sample_text(prompt: impl Into<String>, max_tokens: u32) -> CreateMessageReque
 }
 
 async fn sampling(ctx: Context, Args(args): Args<SamplingArgs>) -> Result<String, McpError> {
-    let answer = ctx.sample(sample_text(args.prompt, 100)).await?;
+    llm_response(&ctx, sample_text(args.prompt, 100)).await
+}
+
+/// Asks the client's LLM; answers `LLM response: <its text>`.
+async fn llm_response(
+    ctx: &Context,
+    params: CreateMessageRequestParams,
+) -> Result<String, McpError> {
+    let answer = ctx.sample(params).await?;
     let text = answer.content.first_text().unwrap_or_default();
     Ok(format!("LLM response: {text}"))
 }
@@ -462,9 +470,7 @@ async fn elicitation_sep1330_enums(ctx: Context) -> Result<String, McpError> {
 }
 
 async fn missing_capability(ctx: Context) -> Result<String, McpError> {
-    let answer = ctx.sample(sample_text("Say hello", 20)).await?;
-    let text = answer.content.first_text().unwrap_or_default();
-    Ok(format!("LLM response: {text}"))
+    llm_response(&ctx, sample_text("Say hello", 20)).await
 }
 
 async fn streaming_elicitation(ctx: Context) -> Result<String, McpError> {
@@ -506,7 +512,7 @@ fn input_required_tools(router: FixtureRouter) -> FixtureRouter {
         )
         .tool(
             "test_input_required_result_request_state",
-            tool_fn(input_required_request_state)
+            tool_fn(input_required_confirm)
                 .description("Asks for confirmation; answers state-ok once the state checks out"),
         )
         .tool(
@@ -520,7 +526,7 @@ fn input_required_tools(router: FixtureRouter) -> FixtureRouter {
         )
         .tool(
             "test_input_required_result_tampered_state",
-            tool_fn(input_required_tampered_state)
+            tool_fn(input_required_confirm)
                 .description("Asks for confirmation; a tampered requestState is rejected"),
         )
         .tool(
@@ -621,7 +627,9 @@ async fn input_required_list_roots(ctx: Context) -> Result<String, McpError> {
     Ok(format!("Client roots: {}", roots.join(", ")))
 }
 
-async fn input_required_request_state(ctx: Context) -> Result<String, McpError> {
+/// Both request-state fixtures: Turret seals `requestState` and rejects a tampered one
+/// before the handler runs, so the tool only asks.
+async fn input_required_confirm(ctx: Context) -> Result<String, McpError> {
     let answer = elicit_as(&ctx, "confirm", confirm()).await?;
     Ok(format!("state-ok: {}", describe(&answer)))
 }
@@ -651,11 +659,6 @@ async fn input_required_multi_round(ctx: Context) -> Result<String, McpError> {
         field(&name, "name", "someone"),
         field(&color, "color", "no color")
     ))
-}
-
-async fn input_required_tampered_state(ctx: Context) -> Result<String, McpError> {
-    let answer = elicit_as(&ctx, "confirm", confirm()).await?;
-    Ok(format!("state-ok: {}", describe(&answer)))
 }
 
 async fn input_required_capabilities(ctx: Context) -> Result<String, McpError> {
@@ -713,36 +716,51 @@ async fn dynamic_prompt() -> &'static str {
     "This prompt comes and goes"
 }
 
-async fn trigger_tool_change(State(fixtures): State<Fixtures>) -> Result<String, String> {
+/// Removes `name` from the running router if `remove` finds it there, or else `add`s it.
+/// Both tell every listening client that the list changed.
+fn toggle(
+    fixtures: &Fixtures,
+    name: &str,
+    remove: impl FnOnce(&FixtureRouter, &str) -> bool,
+    add: impl FnOnce(&FixtureRouter, &str),
+) -> Result<String, String> {
     let router = fixtures
         .router
         .get()
         .ok_or("the server is still starting")?;
-    // Both calls tell every listening client that the tool list changed.
-    if router.remove_tool("test_dynamic_tool") {
-        return Ok("removed test_dynamic_tool".to_owned());
+    if remove(router, name) {
+        return Ok(format!("removed {name}"));
     }
-    router.add_tool(
+    add(router, name);
+    Ok(format!("added {name}"))
+}
+
+async fn trigger_tool_change(State(fixtures): State<Fixtures>) -> Result<String, String> {
+    toggle(
+        &fixtures,
         "test_dynamic_tool",
-        tool_fn(dynamic_tool).description("Added by test_trigger_tool_change"),
-    );
-    Ok("added test_dynamic_tool".to_owned())
+        FixtureRouter::remove_tool,
+        |router, name| {
+            router.add_tool(
+                name,
+                tool_fn(dynamic_tool).description("Added by test_trigger_tool_change"),
+            )
+        },
+    )
 }
 
 async fn trigger_prompt_change(State(fixtures): State<Fixtures>) -> Result<String, String> {
-    let router = fixtures
-        .router
-        .get()
-        .ok_or("the server is still starting")?;
-    // Both calls tell every listening client that the prompt list changed.
-    if router.remove_prompt("test_dynamic_prompt") {
-        return Ok("removed test_dynamic_prompt".to_owned());
-    }
-    router.add_prompt(
+    toggle(
+        &fixtures,
         "test_dynamic_prompt",
-        prompt_fn(dynamic_prompt).description("Added by test_trigger_prompt_change"),
-    );
-    Ok("added test_dynamic_prompt".to_owned())
+        FixtureRouter::remove_prompt,
+        |router, name| {
+            router.add_prompt(
+                name,
+                prompt_fn(dynamic_prompt).description("Added by test_trigger_prompt_change"),
+            )
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------

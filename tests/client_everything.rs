@@ -5,9 +5,14 @@
 //!
 //! Needs the external harness (`../shared/harness/setup.sh`), which CI installs.
 
-use std::path::PathBuf;
+#[path = "support/client.rs"]
+mod client;
+#[path = "support/fixture.rs"]
+mod fixture;
+
 use std::time::Duration;
 
+use client::{start_child, stop_child, text_joined, tool_names};
 use serde_json::json;
 use turret::client::{Client, Era};
 use turret::transport::{ChildHandle, ChildProcess};
@@ -18,43 +23,17 @@ use turret::types::{
 
 const SAMPLED: &str = "turret sampled this text";
 
-fn harness_dir() -> PathBuf {
-    std::env::var_os("MCP_HARNESS_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/mcp-harness"))
-        })
-        .expect("neither MCP_HARNESS_DIR nor HOME is set")
-}
-
-/// The server's launcher, and a PATH with node 22 first (the launcher runs `node`).
-fn everything() -> (PathBuf, std::ffi::OsString) {
-    let dir = harness_dir();
-    let program = dir.join("npm/node_modules/.bin/mcp-server-everything");
-    let node = dir.join("bin/node");
-    assert!(
-        program.exists() && node.exists(),
-        "the MCP test harness is missing ({} or {} does not exist): run ../shared/harness/setup.sh \
-         (CI installs it), or point MCP_HARNESS_DIR at an installed harness",
-        program.display(),
-        node.display()
-    );
-    let mut paths = vec![dir.join("bin")];
-    paths.extend(
-        std::env::var_os("PATH")
-            .iter()
-            .flat_map(std::env::split_paths),
-    );
-    (program, std::env::join_paths(paths).unwrap())
+/// The server's launcher, run with a PATH that has the harness's node 22 first (the launcher
+/// runs `node`).
+fn everything() -> ChildProcess {
+    let program = fixture::harness_program("npm/node_modules/.bin/mcp-server-everything");
+    // Only checked: the launcher finds it through the PATH.
+    fixture::harness_program("bin/node");
+    ChildProcess::new(program).env("PATH", fixture::harness_path_env())
 }
 
 async fn start(era: Era) -> (Client, ChildHandle) {
-    let (program, path) = everything();
-    let (transport, child) = ChildProcess::new(program)
-        .env("PATH", path)
-        .spawn()
-        .expect("spawn mcp-server-everything");
-    let client = Client::builder()
+    let builder = Client::builder()
         .era(era)
         .on_sampling(|params| async move {
             assert!(!params.messages.is_empty());
@@ -95,34 +74,19 @@ async fn start(era: Era) -> (Client, ChildHandle) {
                 meta: None,
                 extra: Default::default(),
             })
-        })
-        .connect(transport);
-    let client = tokio::time::timeout(Duration::from_secs(60), client)
-        .await
-        .expect("mcp-server-everything answered within a minute")
-        .expect("connect to mcp-server-everything");
-    (client, child)
+        });
+    start_child(everything(), builder, "mcp-server-everything").await
 }
 
 fn text(content: &[ContentBlock]) -> String {
-    content
-        .iter()
-        .filter_map(ContentBlock::as_text)
-        .collect::<Vec<_>>()
-        .join("\n")
+    text_joined(content, "\n")
 }
 
 /// The tool names, once the tools that depend on the client's capabilities are registered
 /// (the server adds them just after `notifications/initialized`).
-async fn tool_names(client: &Client, wanted: &str) -> Vec<String> {
+async fn tools_once_listed(client: &Client, wanted: &str) -> Vec<String> {
     for _ in 0..50 {
-        let names: Vec<String> = client
-            .list_tools()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|t| t.name)
-            .collect();
+        let names = tool_names(client).await;
         if names.iter().any(|n| n == wanted) {
             return names;
         }
@@ -138,7 +102,7 @@ async fn auto_falls_back_to_the_handshake_and_everything_works() {
     assert_eq!(client.server_info().name, "mcp-servers/everything");
     assert!(client.instructions().is_some());
 
-    let tools = tool_names(&client, "trigger-sampling-request").await;
+    let tools = tools_once_listed(&client, "trigger-sampling-request").await;
     assert!(tools.iter().any(|t| t == "echo"), "{tools:?}");
 
     let echoed = client
@@ -171,7 +135,7 @@ async fn handshake_elicitation_resources_and_progress() {
     let (client, child) = start(Era::Handshake(ProtocolVersion::V2025_06_18)).await;
     assert_eq!(client.protocol_version(), ProtocolVersion::V2025_06_18);
 
-    tool_names(&client, "trigger-elicitation-request").await;
+    tools_once_listed(&client, "trigger-elicitation-request").await;
     let elicited = client
         .call_tool("trigger-elicitation-request", json!({}))
         .await
@@ -222,9 +186,8 @@ async fn handshake_elicitation_resources_and_progress() {
 }
 
 async fn stop(client: Client, child: ChildHandle) {
-    client.close().await.unwrap();
     // The server exits on its own once its stdin closes: no signal needed.
-    let status = child.shutdown(Duration::from_secs(5)).await.unwrap();
+    let status = stop_child(client, child).await;
     assert!(
         status.code().is_some(),
         "the server had to be killed: {status}"

@@ -6,15 +6,19 @@
 //!
 //! Needs the external harness (`../shared/harness/setup.sh`), which CI installs.
 
+#[path = "support/client.rs"]
+mod client;
+#[path = "support/fixture.rs"]
+mod fixture;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
+use client::{start_child, stop_child, text, tool_names};
 use serde_json::json;
 use turret::client::{Client, ClientBuilder, Era};
 use turret::transport::{ChildHandle, ChildProcess};
-use turret::types::{
-    ContentBlock, ElicitAction, ElicitResult, JsonObject, ProtocolVersion, ResourceContents,
-};
+use turret::types::{ElicitAction, ElicitResult, JsonObject, ProtocolVersion, ResourceContents};
 
 /// A FastMCP server: a tool, a resource, and two tools that ask the user for a name, one
 /// per era (`ctx.elicit` on the handshake era; the multi round-trip guard pattern, returning
@@ -64,26 +68,6 @@ if __name__ == "__main__":
     mcp.run(show_banner=False)
 "#;
 
-fn harness_dir() -> PathBuf {
-    std::env::var_os("MCP_HARNESS_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/mcp-harness"))
-        })
-        .expect("neither MCP_HARNESS_DIR nor HOME is set")
-}
-
-fn python() -> PathBuf {
-    let python = harness_dir().join("py/bin/python");
-    assert!(
-        python.exists(),
-        "the MCP test harness is missing ({} does not exist): run ../shared/harness/setup.sh \
-         (CI installs it), or point MCP_HARNESS_DIR at an installed harness",
-        python.display()
-    );
-    python
-}
-
 fn script() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("client_fastmcp");
     std::fs::create_dir_all(&dir).unwrap();
@@ -127,40 +111,23 @@ fn builder(era: Era) -> ClientBuilder {
 }
 
 async fn start(era: Era) -> (Client, ChildHandle) {
-    let (transport, child) = ChildProcess::new(python())
+    let server = ChildProcess::new(fixture::harness_program("py/bin/python"))
         .arg(script())
-        .env("FASTMCP_LOG_LEVEL", "WARNING")
-        .spawn()
-        .expect("spawn the FastMCP server");
-    let client = tokio::time::timeout(Duration::from_secs(60), builder(era).connect(transport))
-        .await
-        .expect("FastMCP answered within a minute")
-        .expect("connect to FastMCP");
-    (client, child)
+        .env("FASTMCP_LOG_LEVEL", "WARNING");
+    start_child(server, builder(era), "the FastMCP server").await
 }
 
 async fn stop(client: Client, child: ChildHandle) {
-    client.close().await.unwrap();
-    let status = child.shutdown(Duration::from_secs(5)).await.unwrap();
+    let status = stop_child(client, child).await;
     assert!(
         status.success(),
         "FastMCP exited with {status} after its stdin closed"
     );
 }
 
-fn text(content: &[ContentBlock]) -> String {
-    content.iter().filter_map(ContentBlock::as_text).collect()
-}
-
 async fn list_call_read(client: &Client) {
     assert_eq!(client.server_info().name, "fastmcp-fixture");
-    let tools: Vec<String> = client
-        .list_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name)
-        .collect();
+    let tools = tool_names(client).await;
     assert!(tools.iter().any(|t| t == "add"), "{tools:?}");
     let result = client
         .call_tool("add", json!({"a": 19, "b": 23}))

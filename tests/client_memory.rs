@@ -1,12 +1,19 @@
 //! The client against a Turret Router served in-process over `memory_pair()`, in every era.
 
+#[path = "support/client.rs"]
+mod client;
+#[path = "support/tools.rs"]
+mod tools;
+
 use std::sync::Arc;
 use std::time::Duration;
 
+use client::{text, tool_names};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Notify;
+use tools::add;
 use tower::ServiceExt as _;
 use turret::client::{Client, ClientHandler, Era};
 use turret::transport::memory_pair;
@@ -20,16 +27,6 @@ use turret::{
     prompt_fn, resource_fn, serve, tool_fn, Args, BoxError, Context, McpError, Request, Router,
     State,
 };
-
-#[derive(Deserialize, JsonSchema)]
-struct Add {
-    a: i64,
-    b: i64,
-}
-
-async fn add(Args(Add { a, b }): Args<Add>) -> String {
-    (a + b).to_string()
-}
 
 async fn echo(Args(Echo { text }): Args<Echo>) -> String {
     text
@@ -178,14 +175,6 @@ const ERAS: [(Era, ProtocolVersion); 3] = [
     (Era::Auto, ProtocolVersion::V2026_07_28),
 ];
 
-fn text(content: &[ContentBlock]) -> String {
-    content
-        .iter()
-        .filter_map(ContentBlock::as_text)
-        .collect::<Vec<_>>()
-        .join("")
-}
-
 #[tokio::test]
 async fn every_era_lists_calls_reads_and_gets() {
     for (era, expected) in ERAS {
@@ -195,13 +184,7 @@ async fn every_era_lists_calls_reads_and_gets() {
         assert!(client.server_capabilities().tools.is_some());
 
         // Six tools at two per page: the client follows the cursors.
-        let tools: Vec<String> = client
-            .list_tools()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|t| t.name)
-            .collect();
+        let tools = tool_names(&client).await;
         assert_eq!(
             tools,
             [

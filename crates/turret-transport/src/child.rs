@@ -247,31 +247,38 @@ mod tests {
     use std::os::unix::process::ExitStatusExt as _;
     use std::time::Instant;
 
+    use nix::sys::signal::Signal;
+
     use super::*;
 
     const GRACE: Duration = Duration::from_millis(500);
 
-    #[tokio::test]
-    async fn a_server_that_reads_stdin_exits_when_it_is_closed() {
-        let (transport, child) = ChildProcess::new("sh")
-            .args(["-c", "cat >/dev/null"])
-            .spawn()
-            .unwrap();
+    /// `sh -c script`, ready to configure further or spawn.
+    fn sh(script: &str) -> ChildProcess {
+        ChildProcess::new("sh").args(["-c", script])
+    }
+
+    /// Spawns `sh -c script` and shuts it down with [`GRACE`], keeping the transport open
+    /// until the shutdown is over; returns the exit status and how long the shutdown took.
+    async fn timed_shutdown(script: &str) -> (ExitStatus, Duration) {
+        let (_transport, child) = sh(script).spawn().unwrap();
         let started = Instant::now();
         let status = child.shutdown(GRACE).await.unwrap();
+        (status, started.elapsed())
+    }
+
+    #[tokio::test]
+    async fn a_server_that_reads_stdin_exits_when_it_is_closed() {
+        let (status, elapsed) = timed_shutdown("cat >/dev/null").await;
         assert!(status.success(), "{status}");
-        assert!(started.elapsed() < GRACE, "exited on EOF, without signals");
-        drop(transport);
+        assert!(elapsed < GRACE, "exited on EOF, without signals");
     }
 
     #[tokio::test]
     async fn closing_the_transport_sink_closes_stdin() {
         use futures_util::SinkExt as _;
 
-        let (transport, mut child) = ChildProcess::new("sh")
-            .args(["-c", "cat >/dev/null"])
-            .spawn()
-            .unwrap();
+        let (transport, mut child) = sh("cat >/dev/null").spawn().unwrap();
         let (_stream, mut sink) = transport.into_parts();
         sink.close().await.unwrap();
         let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
@@ -281,34 +288,21 @@ mod tests {
         assert!(status.success());
     }
 
+    /// Shuts down `sh -c script` and checks that `signal` ended it, no sooner than `at_least`.
+    async fn assert_stopped_by(script: &str, signal: Signal, at_least: Duration) {
+        let (status, elapsed) = timed_shutdown(script).await;
+        assert_eq!(status.signal(), Some(signal as i32));
+        assert!(elapsed >= at_least);
+    }
+
     #[tokio::test]
     async fn a_server_that_ignores_stdin_gets_sigterm() {
-        let (_transport, child) = ChildProcess::new("sh")
-            .args(["-c", "exec sleep 60"])
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        let status = child.shutdown(GRACE).await.unwrap();
-        assert_eq!(
-            status.signal(),
-            Some(nix::sys::signal::Signal::SIGTERM as i32)
-        );
-        assert!(started.elapsed() >= GRACE);
+        assert_stopped_by("exec sleep 60", Signal::SIGTERM, GRACE).await;
     }
 
     #[tokio::test]
     async fn a_server_that_ignores_sigterm_gets_sigkill() {
-        let (_transport, child) = ChildProcess::new("sh")
-            .args(["-c", "trap '' TERM; exec sleep 60"])
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        let status = child.shutdown(GRACE).await.unwrap();
-        assert_eq!(
-            status.signal(),
-            Some(nix::sys::signal::Signal::SIGKILL as i32)
-        );
-        assert!(started.elapsed() >= GRACE * 2);
+        assert_stopped_by("trap '' TERM; exec sleep 60", Signal::SIGKILL, GRACE * 2).await;
     }
 
     #[tokio::test]
@@ -317,9 +311,7 @@ mod tests {
 
         let dir = std::env::temp_dir();
         let script = r#"printf '{"jsonrpc":"2.0","method":"x","params":{"v":"%s","d":"%s"}}\n' "$TURRET_TEST_V" "$(pwd -P)""#;
-        let (transport, child) = ChildProcess::new("sh")
-            .arg("-c")
-            .arg(script)
+        let (transport, child) = sh(script)
             .env("TURRET_TEST_V", "hello")
             .current_dir(&dir)
             .spawn()

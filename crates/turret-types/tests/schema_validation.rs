@@ -145,13 +145,7 @@ impl Conversation {
                 existing.0.entry(k).or_insert(v);
             }
         }
-        let message = JsonRpcMessage::Request(JsonRpcRequest {
-            id: self.id(),
-            method: request.method().to_owned(),
-            params: request.params_value(),
-        });
-        let whole = to_value(&message);
-        self.push(label, message, vec![(def, whole)]);
+        self.request(label, request.method(), request.params_value(), def);
     }
 
     fn server_request(&mut self, label: &str, request: ServerRequest, def: &'static str) {
@@ -159,28 +153,39 @@ impl Conversation {
             !self.version.is_sessionless(),
             "2026-07-28 sends server requests as input requests"
         );
+        self.request(label, request.method(), request.params_value(), def);
+    }
+
+    /// A request with a fresh id; the whole message must satisfy `def`.
+    fn request(&mut self, label: &str, method: &str, params: Option<Value>, def: &'static str) {
         let message = JsonRpcMessage::Request(JsonRpcRequest {
             id: self.id(),
-            method: request.method().to_owned(),
-            params: request.params_value(),
+            method: method.to_owned(),
+            params,
         });
         let whole = to_value(&message);
         self.push(label, message, vec![(def, whole)]);
     }
 
     fn server_notification(&mut self, label: &str, n: ServerNotification, def: &'static str) {
-        let message = JsonRpcMessage::Notification(JsonRpcNotification {
-            method: n.method().to_owned(),
-            params: n.params_value(),
-        });
-        let whole = to_value(&message);
-        self.push(label, message, vec![(def, whole)]);
+        self.notification(label, n.method(), n.params_value(), def);
     }
 
     fn client_notification(&mut self, label: &str, n: ClientNotification, def: &'static str) {
+        self.notification(label, n.method(), n.params_value(), def);
+    }
+
+    /// A notification; the whole message must satisfy `def`.
+    fn notification(
+        &mut self,
+        label: &str,
+        method: &str,
+        params: Option<Value>,
+        def: &'static str,
+    ) {
         let message = JsonRpcMessage::Notification(JsonRpcNotification {
-            method: n.method().to_owned(),
-            params: n.params_value(),
+            method: method.to_owned(),
+            params,
         });
         let whole = to_value(&message);
         self.push(label, message, vec![(def, whole)]);
@@ -188,16 +193,15 @@ impl Conversation {
 
     fn server_result(&mut self, label: &str, mut result: ServerResult, def: &'static str) {
         result.adapt_to(self.version);
-        let result = result.to_value();
-        let message = JsonRpcMessage::Response(JsonRpcResponse {
-            id: self.id(),
-            result: result.clone(),
-        });
-        self.push(label, message, vec![(def, result)]);
+        self.response(label, result.to_value(), def);
     }
 
     fn client_result(&mut self, label: &str, result: ClientResult, def: &'static str) {
-        let result = result.to_value();
+        self.response(label, result.to_value(), def);
+    }
+
+    /// A response with a fresh id; its result must satisfy `def`.
+    fn response(&mut self, label: &str, result: Value, def: &'static str) {
         let message = JsonRpcMessage::Response(JsonRpcResponse {
             id: self.id(),
             result: result.clone(),
@@ -447,6 +451,44 @@ fn elicit_accept() -> ElicitResult {
     }
 }
 
+/// The accepted answer to a URL elicitation: no content.
+fn elicit_url_accept() -> ElicitResult {
+    ElicitResult {
+        action: ElicitAction::Accept,
+        content: None,
+        meta: None,
+        extra: JsonObject::new(),
+    }
+}
+
+/// A URL elicitation (`mode: "url"`), sign-in style.
+fn elicit_url() -> ElicitRequestParams {
+    ElicitRequestParams {
+        mode: Some("url".into()),
+        message: "Sign in to continue.".into(),
+        url: Some("https://example.com/sign-in".into()),
+        ..Default::default()
+    }
+}
+
+fn roots_result() -> ListRootsResult {
+    ListRootsResult {
+        roots: vec![Root {
+            uri: "file:///home/user/project".into(),
+            name: Some("Project".into()),
+            meta: None,
+        }],
+        ..Default::default()
+    }
+}
+
+/// The `_meta` of a message sent on the `subscriptions/listen` stream `listen-1`.
+fn listen_meta() -> Meta {
+    let mut meta = Meta::new();
+    meta.insert(SUBSCRIPTION_ID_KEY, "listen-1");
+    meta
+}
+
 fn progress_meta() -> Option<Meta> {
     let mut meta = Meta::new();
     meta.insert(PROGRESS_TOKEN_KEY, "call-1");
@@ -658,8 +700,6 @@ fn build(version: ProtocolVersion) -> Vec<Case> {
             }),
             "SubscriptionsListenRequest",
         );
-        let mut meta = Meta::new();
-        meta.insert(SUBSCRIPTION_ID_KEY, "listen-1");
         c.server_notification(
             "notifications/subscriptions/acknowledged",
             ServerNotification::SubscriptionsAcknowledged(SubscriptionsListenParams {
@@ -667,17 +707,13 @@ fn build(version: ProtocolVersion) -> Vec<Case> {
                     tools_list_changed: Some(true),
                     ..Default::default()
                 },
-                meta: Some(meta),
+                meta: Some(listen_meta()),
                 ..Default::default()
             }),
             "SubscriptionsAcknowledgedNotification",
         );
     }
-    let listen_meta = (!f.handshake()).then(|| {
-        let mut meta = Meta::new();
-        meta.insert(SUBSCRIPTION_ID_KEY, "listen-1");
-        meta
-    });
+    let listen_meta = (!f.handshake()).then(listen_meta);
     c.server_notification(
         "notifications/resources/updated",
         ServerNotification::ResourceUpdated(ResourceUriParams {
@@ -909,14 +945,7 @@ fn build(version: ProtocolVersion) -> Vec<Case> {
         );
         c.client_result(
             "roots/list result",
-            ClientResult::ListRoots(ListRootsResult {
-                roots: vec![Root {
-                    uri: "file:///home/user/project".into(),
-                    name: Some("Project".into()),
-                    meta: None,
-                }],
-                ..Default::default()
-            }),
+            ClientResult::ListRoots(roots_result()),
             "ListRootsResult",
         );
         c.client_notification(
@@ -941,12 +970,7 @@ fn build(version: ProtocolVersion) -> Vec<Case> {
             );
         }
         if f.icons() {
-            let mut url = ElicitRequestParams {
-                mode: Some("url".into()),
-                message: "Sign in to continue.".into(),
-                url: Some("https://example.com/sign-in".into()),
-                ..Default::default()
-            };
+            let mut url = elicit_url();
             url.extra.insert("elicitationId".into(), json!("elicit-1"));
             c.server_request(
                 "elicitation/create (url)",
@@ -955,24 +979,14 @@ fn build(version: ProtocolVersion) -> Vec<Case> {
             );
             c.client_result(
                 "elicitation/create url result",
-                ClientResult::Elicit(ElicitResult {
-                    action: ElicitAction::Accept,
-                    content: None,
-                    meta: None,
-                    extra: JsonObject::new(),
-                }),
+                ClientResult::Elicit(elicit_url_accept()),
                 "ElicitResult",
             );
         }
     } else {
         let mut form = elicit_form();
         form.mode = Some("form".into());
-        let url = ElicitRequestParams {
-            mode: Some("url".into()),
-            message: "Sign in to continue.".into(),
-            url: Some("https://example.com/sign-in".into()),
-            ..Default::default()
-        };
+        let url = elicit_url();
         let requests = BTreeMap::from([
             (
                 "username".to_owned(),
@@ -1023,13 +1037,7 @@ fn build(version: ProtocolVersion) -> Vec<Case> {
             ),
             (
                 "sign_in".to_owned(),
-                ClientResult::Elicit(ElicitResult {
-                    action: ElicitAction::Accept,
-                    content: None,
-                    meta: None,
-                    extra: JsonObject::new(),
-                })
-                .to_value(),
+                ClientResult::Elicit(elicit_url_accept()).to_value(),
             ),
             (
                 "capital".to_owned(),
@@ -1037,15 +1045,7 @@ fn build(version: ProtocolVersion) -> Vec<Case> {
             ),
             (
                 "roots".to_owned(),
-                ClientResult::ListRoots(ListRootsResult {
-                    roots: vec![Root {
-                        uri: "file:///home/user/project".into(),
-                        name: Some("Project".into()),
-                        meta: None,
-                    }],
-                    ..Default::default()
-                })
-                .to_value(),
+                ClientResult::ListRoots(roots_result()).to_value(),
             ),
         ]);
         let response_parts: Vec<(&'static str, Value)> = vec![

@@ -8,6 +8,21 @@ use turret_types::{Icon, JsonObject, PromptArgument, ToolAnnotations};
 
 use crate::handler::Handler;
 
+/// Builder methods that set an optional text field from anything `Into<String>`: each
+/// `/// docs field;` entry becomes `pub fn field(mut self, field: impl Into<String>) -> Self`,
+/// storing `Some(field.into())` in the field of the same name.
+macro_rules! text_setters {
+    ($($(#[$doc:meta])* $field:ident;)+) => {
+        $(
+            $(#[$doc])*
+            pub fn $field(mut self, $field: impl Into<String>) -> Self {
+                self.$field = Some($field.into());
+                self
+            }
+        )+
+    };
+}
+
 /// A tool handler and its listing metadata; register it with
 /// [`Router::tool`](crate::Router::tool).
 ///
@@ -47,16 +62,11 @@ pub fn tool_fn<H, T>(handler: H) -> ToolBuilder<H, T> {
 }
 
 impl<H, T> ToolBuilder<H, T> {
-    /// What the tool does, for the model.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// A human-readable title.
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
+    text_setters! {
+        /// What the tool does, for the model.
+        description;
+        /// A human-readable title.
+        title;
     }
 
     /// Behaviour hints.
@@ -119,28 +129,15 @@ pub fn resource_fn<H, T>(handler: H) -> ResourceBuilder<H, T> {
 }
 
 impl<H, T> ResourceBuilder<H, T> {
-    /// Programmatic name (defaults to the URI).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// A human-readable title.
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-
-    /// What it is.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// The MIME type of its contents.
-    pub fn mime_type(mut self, mime_type: impl Into<String>) -> Self {
-        self.mime_type = Some(mime_type.into());
-        self
+    text_setters! {
+        /// Programmatic name (defaults to the URI).
+        name;
+        /// A human-readable title.
+        title;
+        /// What it is.
+        description;
+        /// The MIME type of its contents.
+        mime_type;
     }
 }
 
@@ -166,16 +163,11 @@ pub fn prompt_fn<H, T>(handler: H) -> PromptBuilder<H, T> {
 }
 
 impl<H, T> PromptBuilder<H, T> {
-    /// A human-readable title.
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-
-    /// What the prompt does.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
+    text_setters! {
+        /// A human-readable title.
+        title;
+        /// What the prompt does.
+        description;
     }
 }
 
