@@ -20,14 +20,15 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use turret::transport::streamable_http::SseStream;
 use turret::types::{
     ClientResult, CompleteRequestParams, Completion, CompletionReference, ContentBlock,
     CreateMessageRequestParams, ElicitRequestParams, ElicitResult, JsonObject, LoggingLevel,
     PromptMessage, ResourceContents, SamplingMessage, ServerRequest,
 };
 use turret::{
-    prompt_fn, resource_fn, tool_fn, Args, Audio, Blob, Context, Image, Json, McpError, Router,
-    State,
+    prompt_fn, resource_fn, tool_fn, Args, Audio, Blob, Context, Extension, Image, Json, McpError,
+    Router, State,
 };
 
 /// The state handlers share: the running router itself, so the diagnostic hooks can change
@@ -42,20 +43,14 @@ type FixtureRouter = Router<Fixtures>;
 #[tokio::main]
 async fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    match (args.next().as_deref(), args.next(), args.next()) {
-        (None, _, _) => {}
-        (Some("--http"), Some(addr), None) => {
-            eprintln!(
-                "fixture_server: cannot listen on {addr}: the HTTP transport is not built yet; \
-                 run without arguments to serve over stdio"
-            );
-            return ExitCode::FAILURE;
-        }
+    let http = match (args.next().as_deref(), args.next(), args.next()) {
+        (None, _, _) => None,
+        (Some("--http"), Some(addr), None) => Some(addr),
         _ => {
             eprintln!("usage: fixture_server [--http ADDR]  (no arguments: serve over stdio)");
             return ExitCode::from(2);
         }
-    }
+    };
 
     let fixtures = Fixtures::default();
     let router = Router::with_state(fixtures.clone())
@@ -71,13 +66,40 @@ async fn main() -> ExitCode {
     let router = router.completions(complete);
     let _ = fixtures.router.set(router.clone());
 
-    match turret::transport::serve_stdio(router).await {
+    let served = match http {
+        None => turret::transport::serve_stdio(router).await,
+        Some(addr) => serve_http(router, &addr).await,
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("fixture_server: stdio failed: {e}");
+            eprintln!("fixture_server: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Streamable HTTP at `/mcp` (both eras) and the legacy HTTP+SSE pair at `/sse` +
+/// `/messages`, until Ctrl-C. Prints the bound address (useful with port 0).
+async fn serve_http(router: Router<Fixtures>, addr: &str) -> std::io::Result<()> {
+    use turret::transport::legacy_sse::LegacySseService;
+    use turret::transport::streamable_http::{serve, StreamableHttpConfig, StreamableHttpService};
+
+    // Quick reconnection for the suites' resumption scenarios.
+    let config = StreamableHttpConfig::new().sse_retry(Some(std::time::Duration::from_millis(500)));
+    let legacy = LegacySseService::with_config(router.clone(), "/messages", config.clone());
+    let mcp = StreamableHttpService::with_config(router, config);
+    let app = axum::Router::new()
+        .route_service("/mcp", mcp.clone())
+        .route_service("/sse", legacy.clone())
+        .route_service("/messages", legacy);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    eprintln!("fixture_server: http://{}/mcp", listener.local_addr()?);
+    serve(listener, app, async move {
+        let _ = tokio::signal::ctrl_c().await;
+        mcp.shutdown();
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -303,7 +325,12 @@ async fn tool_with_progress(ctx: Context) -> &'static str {
     "Tool with progress executed successfully"
 }
 
-async fn reconnection() -> &'static str {
+/// Closes the SSE connection after the priming event; the answer then reaches the client
+/// on its `Last-Event-ID` reconnection.
+async fn reconnection(stream: Option<Extension<SseStream>>) -> &'static str {
+    if let Some(Extension(stream)) = stream {
+        stream.close_connection().await;
+    }
     tokio::time::sleep(Duration::from_millis(100)).await;
     "Reconnection test completed"
 }

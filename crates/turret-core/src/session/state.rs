@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use serde::Deserialize as _;
 use turret_types::{
-    ClientCapabilities, ClientRequest, Implementation, JsonRpcRequest, ProtocolVersion,
+    ClientCapabilities, ClientRequest, Implementation, JsonRpcRequest, Meta, ProtocolVersion,
 };
 
 use crate::error::McpError;
@@ -94,9 +95,19 @@ impl SessionState {
     /// wrong shape, `-32022` for an unsupported `_meta` version, `-32601` for a method of the
     /// other era, `-32600` for a request before `initialize`.
     pub fn prepare(&mut self, r: JsonRpcRequest, peer: &Peer) -> Result<Request, McpError> {
+        // `_meta` is read from the raw params: it decides the era even for methods this
+        // side does not model, and before parameters of the other era fail to parse.
+        let meta: Meta = r
+            .params
+            .as_ref()
+            .and_then(|p| p.get("_meta"))
+            .and_then(|m| Meta::deserialize(m).ok())
+            .unwrap_or_default();
+        if meta.protocol_version().is_some() && HANDSHAKE_ONLY.contains(&r.method.as_str()) {
+            return Err(McpError::method_not_found(&r.method));
+        }
         let message = ClientRequest::from_parts(&r.method, r.params)
             .map_err(|e| McpError::invalid_params(e.to_string()))?;
-        let meta = message.meta().cloned().unwrap_or_default();
         let base = |version| RequestContext::new(version, peer.clone()).with_id(r.id.clone());
 
         let handshake = &mut self.handshake;

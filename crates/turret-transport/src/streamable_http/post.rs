@@ -504,6 +504,7 @@ async fn respond<S>(
     let guard = modern.then(|| token.clone().drop_guard());
     let json_only = config.response == ResponseMode::Json || !accept.sse;
     let mut first = None;
+    let mut close_now = false;
     if json_only || config.response == ResponseMode::Auto {
         // Wait for the first message: the answer itself means a plain JSON response.
         loop {
@@ -521,7 +522,10 @@ async fn respond<S>(
                     first = Some(m);
                     break;
                 }
-                Some(Outbound::CloseConnection) if !json_only => break,
+                Some(Outbound::CloseConnection) if !json_only => {
+                    close_now = true;
+                    break;
+                }
                 // JSON only: notifications cannot travel; drop them.
                 Some(_) => continue,
                 // Cancelled: no answer will come; an empty stream says so.
@@ -549,8 +553,10 @@ async fn respond<S>(
                 };
                 let _ = live.send(priming.to_bytes());
             }
+            // A handler that closed the connection before saying anything gets just the
+            // priming event: the client resumes from it.
             let slot = Arc::new(tokio::sync::Mutex::new(Slot {
-                live: Some(live),
+                live: (!close_now).then_some(live),
                 done: false,
             }));
             session
