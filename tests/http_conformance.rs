@@ -1,0 +1,100 @@
+//! The official MCP conformance suites against `fixture_server --http`: the released suite
+//! (0.1.16, every server scenario including pending ones) and the pre-release suite with the
+//! 2026-07-28 requirement set.
+
+#[path = "support/fixture.rs"]
+mod fixture;
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A fixture server on an ephemeral loopback port, killed when dropped.
+struct HttpFixture {
+    child: Child,
+    url: String,
+}
+
+impl HttpFixture {
+    fn start() -> Self {
+        let mut child = Command::new(fixture::fixture_server())
+            .args(["--http", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("could not start the fixture server");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr is piped")).lines();
+        let url = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| line.strip_prefix("fixture_server: ").map(str::to_owned))
+            .expect("the fixture server did not print its address");
+        // Keep draining its log so it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, url }
+    }
+}
+
+impl Drop for HttpFixture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run_suite(program: &str, args: &[&str]) -> (bool, String) {
+    let server = HttpFixture::start();
+    let program = fixture::harness_program(program);
+    let mut command = Command::new(program);
+    command
+        .args(["server", "--url", &server.url])
+        .args(args)
+        .env("PATH", fixture::harness_path_env())
+        .current_dir(std::env::temp_dir());
+    let output = fixture::run_with_timeout(&mut command, Duration::from_secs(900));
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), text)
+}
+
+/// The `Total: N passed, M failed` line.
+fn total(output: &str) -> (u32, u32) {
+    let line = output
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("Total:"))
+        .unwrap_or_else(|| panic!("no Total line in:\n{output}"));
+    let numbers: Vec<u32> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    (numbers[0], numbers[1])
+}
+
+#[test]
+fn released_suite_passes_every_server_scenario() {
+    let (ok, output) = run_suite("npm/node_modules/.bin/conformance", &["--suite", "all"]);
+    println!("{output}");
+    let (passed, failed) = total(&output);
+    assert!(ok && failed == 0, "conformance 0.1.16: {passed} passed, {failed} failed");
+    assert!(passed >= 45, "fewer checks ran than the suite has: {passed}");
+}
+
+#[test]
+fn pre_release_suite_passes_the_2026_07_28_requirements() {
+    let (ok, output) = run_suite("bin/conformance_next", &["--requirements", "2026-07-28"]);
+    println!("{output}");
+    // The runner fails only when a scenario the revision requires fails; extension and
+    // pending scenarios it also runs are reported as "not scored".
+    assert!(ok, "conformance_next --requirements 2026-07-28 failed a required scenario");
+    let scored = output
+        .split("Not scored")
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with('✗'))
+        .filter(|l| !l.contains("tasks-") && !l.contains("http-custom-header"))
+        .collect::<Vec<_>>();
+    assert!(scored.is_empty(), "failing scenarios: {scored:?}");
+}
