@@ -724,6 +724,12 @@ async fn input_required_capabilities(ctx: Context) -> Result<String, McpError> {
 fn diagnostic_tools(router: FixtureRouter) -> FixtureRouter {
     router
         .tool(
+            "test_custom_header",
+            tool_fn(custom_header)
+                .description("Its region argument travels in the Mcp-Param-Region header too")
+                .input_schema(custom_header_schema()),
+        )
+        .tool(
             "test_trigger_tool_change",
             tool_fn(trigger_tool_change)
                 .description("Adds or removes test_dynamic_tool, so the tool list changes"),
@@ -733,6 +739,27 @@ fn diagnostic_tools(router: FixtureRouter) -> FixtureRouter {
             tool_fn(trigger_prompt_change)
                 .description("Adds or removes test_dynamic_prompt, so the prompt list changes"),
         )
+}
+
+/// A string parameter annotated with `x-mcp-header`, as the 2026-07-28 header checks need.
+fn custom_header_schema() -> JsonObject {
+    let schema = json!({
+        "type": "object",
+        "properties": {
+            "region": { "type": "string", "x-mcp-header": "Region" },
+            "query": { "type": "string" }
+        },
+        "required": ["region"]
+    });
+    schema.as_object().cloned().unwrap_or_default()
+}
+
+async fn custom_header(Args(args): Args<JsonObject>) -> String {
+    let region = args
+        .get("region")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    format!("region {region}")
 }
 
 async fn dynamic_tool() -> &'static str {

@@ -17,6 +17,7 @@ pub mod context;
 pub mod error;
 pub mod handler;
 pub mod mrtr;
+pub mod param_headers;
 pub mod peer;
 pub mod request;
 pub mod router;

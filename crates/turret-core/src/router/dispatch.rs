@@ -12,6 +12,7 @@ use turret_types::{
 use super::endpoint::TemplateVariables;
 use super::{paginate, Registry, ResourceUri, Router};
 use crate::error::McpError;
+use crate::param_headers::{self, ParamHeaders};
 use crate::request::{Request, RequestContext};
 
 fn list_changed() -> Option<ListChangedCapability> {
@@ -43,6 +44,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         let registry = self.registry();
         let ctx = req.context();
         let version = ctx.version();
+        let param_headers = req.extensions().get::<ParamHeaders>().cloned();
         let mut result = match req.message_mut() {
             ClientRequest::Initialize(_) => {
                 self.shared.notifier.add_session(ctx.session_peer());
@@ -109,6 +111,9 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                     .tools
                     .get(&p.name)
                     .ok_or_else(|| McpError::invalid_params(format!("unknown tool: {}", p.name)))?;
+                if let Some(headers) = &param_headers {
+                    param_headers::check(&entry.def.input_schema, p.arguments.as_ref(), headers)?;
+                }
                 let endpoint = entry.endpoint.clone();
                 endpoint
                     .call(req, &self.shared.state)

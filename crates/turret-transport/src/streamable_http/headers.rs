@@ -1,9 +1,8 @@
 //! The request-metadata headers of 2026-07-28 and their agreement with the body.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use http::HeaderMap;
 use serde_json::Value;
+use turret_core::param_headers::{decode_header_value, ParamHeaders};
 use turret_core::types::meta::{CLIENT_CAPABILITIES_KEY, PROTOCOL_VERSION_KEY};
 use turret_core::types::{ErrorCode, JsonRpcRequest, ProtocolVersion};
 use turret_core::McpError;
@@ -29,20 +28,18 @@ pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(str::trim)
 }
 
-/// Decodes the `=?base64?…?=` form used for values that are not plain ASCII; other values
-/// are literal.
-fn decode(value: &str) -> Result<String, McpError> {
-    let Some(inner) = value
-        .strip_prefix("=?base64?")
-        .and_then(|v| v.strip_suffix("?="))
-    else {
-        return Ok(value.to_owned());
-    };
-    STANDARD
-        .decode(inner)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| mismatch(format!("header value {value:?} is not valid base64 UTF-8")))
+/// The request's `Mcp-Param-*` headers, for the router to check against the tool's
+/// `x-mcp-header` parameters.
+pub(crate) fn param_headers(headers: &HeaderMap) -> ParamHeaders {
+    ParamHeaders(
+        headers
+            .iter()
+            .filter_map(|(name, value)| {
+                let suffix = name.as_str().strip_prefix("mcp-param-")?;
+                Some((suffix.to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect(),
+    )
 }
 
 /// Checks a 2026-07-28 request against its headers, in the order clients can rely on:
@@ -95,8 +92,9 @@ pub(crate) fn validate(headers: &HeaderMap, request: &JsonRpcRequest) -> Result<
         .and_then(|p| p.get(key))
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let name =
-        decode(header(headers, NAME).ok_or_else(|| mismatch("missing Mcp-Name header".into()))?)?;
+    let name = decode_header_value(
+        header(headers, NAME).ok_or_else(|| mismatch("missing Mcp-Name header".into()))?,
+    )?;
     if name != expected {
         return Err(mismatch(format!(
             "Mcp-Name header {name:?} does not match body {key} {expected:?}"

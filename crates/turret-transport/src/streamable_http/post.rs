@@ -426,6 +426,11 @@ where
     let long_lived = matches!(request.message(), ClientRequest::SubscriptionsListen(_));
     let shutdown = shared.shutdown.clone();
     request.extensions_mut().insert(SseStream::new(tx.clone()));
+    if modern {
+        request
+            .extensions_mut()
+            .insert(headers::param_headers(&parts.headers));
+    }
     request.extensions_mut().insert(parts);
     let context = request.context();
     let token = context.cancellation().clone();
