@@ -39,11 +39,16 @@ async fn user_agent(Extension(parts): Extension<http::request::Parts>) -> String
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3000".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:3000".into());
     let router = Router::new()
         .name("axum-nest")
         .tool("greet", tool_fn(greet).description("Greets someone"))
-        .tool("user_agent", tool_fn(user_agent).description("Echoes the caller's User-Agent"));
+        .tool(
+            "user_agent",
+            tool_fn(user_agent).description("Echoes the caller's User-Agent"),
+        );
     let legacy = LegacySseService::new(router.clone(), "/messages");
     let mcp = StreamableHttpService::new(router);
     let app = axum::Router::new()

@@ -7,10 +7,13 @@ use turret::{tool_fn, Router};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3000".into());
-    let router = Router::new()
-        .name("hyper-serve")
-        .tool("ping", tool_fn(|| async { "pong" }).description("Answers pong"));
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:3000".into());
+    let router = Router::new().name("hyper-serve").tool(
+        "ping",
+        tool_fn(|| async { "pong" }).description("Answers pong"),
+    );
     let mcp = StreamableHttpService::with_config(router, StreamableHttpConfig::new());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!("MCP at http://{}/", listener.local_addr()?);
