@@ -22,7 +22,9 @@ use turret_core::{BoxError, McpError, Peer, PeerSink};
 use super::headers::{self, header, PROTOCOL_VERSION, SESSION_ID};
 use super::session::{ask, HttpSession};
 use super::sse::Event;
-use super::stream::{is_final, json_response, sse_response, Outbound, Pump, Slot, SseStream};
+use super::stream::{
+    is_final, json_response, sse_response, sse_single, Outbound, Pump, Slot, SseStream,
+};
 use super::{plain, ResponseBody, ResponseMode, Shared};
 
 /// What the client's `Accept` allows.
@@ -508,34 +510,32 @@ async fn respond<S>(
     // 2026-07-28: a client that goes away while we wait has cancelled its request.
     let guard = modern.then(|| token.clone().drop_guard());
     let json_only = config.response == ResponseMode::Json || !accept.sse;
+    let json_ok = accept.json && config.response != ResponseMode::Sse;
     let mut first = None;
     let mut close_now = false;
-    if json_only || config.response == ResponseMode::Auto {
-        // Wait for the first message: the answer itself means a plain JSON response.
-        loop {
-            match rx.recv().await {
-                Some(Outbound::Message(m)) if is_final(&m, &id) => {
-                    return if accept.json {
-                        json_response(status_of(&m, modern), &m)
-                    } else {
-                        let (live, body) = mpsc::unbounded_channel();
-                        let _ = live.send(Event::message(None, m).to_bytes());
-                        sse_response(body)
-                    };
-                }
-                Some(Outbound::Message(m)) if !json_only => {
-                    first = Some(m);
-                    break;
-                }
-                Some(Outbound::CloseConnection) if !json_only => {
-                    close_now = true;
-                    break;
-                }
-                // JSON only: notifications cannot travel; drop them.
-                Some(_) => continue,
-                // Cancelled: no answer will come; an empty stream says so.
-                None => return sse_response(mpsc::unbounded_channel().1),
+    // Wait for the first message: when it is the answer itself, the whole response is one
+    // body (JSON, or a single SSE event) with no stream to keep open.
+    loop {
+        match rx.recv().await {
+            Some(Outbound::Message(m)) if is_final(&m, &id) => {
+                return if json_ok || !accept.sse {
+                    json_response(status_of(&m, modern), &m)
+                } else {
+                    sse_single(&m)
+                };
             }
+            Some(Outbound::Message(m)) if !json_only => {
+                first = Some(m);
+                break;
+            }
+            Some(Outbound::CloseConnection) if !json_only => {
+                close_now = true;
+                break;
+            }
+            // JSON only: notifications cannot travel; drop them.
+            Some(_) => continue,
+            // Cancelled: no answer will come; an empty stream says so.
+            None => return sse_response(mpsc::unbounded_channel().1),
         }
     }
     if let Some(guard) = guard {

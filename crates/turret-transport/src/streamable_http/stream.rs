@@ -60,7 +60,18 @@ pub(crate) fn is_final(m: &JsonRpcMessage, id: &RequestId) -> bool {
 pub(crate) fn sse_response(rx: mpsc::UnboundedReceiver<Bytes>) -> Response<ResponseBody> {
     let body =
         StreamBody::new(tokio_stream(rx).map(|b| Ok::<_, Infallible>(http_body::Frame::data(b))));
-    let mut response = Response::new(http_body_util::BodyExt::boxed_unsync(body));
+    sse_headers(Response::new(http_body_util::BodyExt::boxed_unsync(body)))
+}
+
+/// An SSE response holding just the answer, as one body.
+pub(crate) fn sse_single(message: &JsonRpcMessage) -> Response<ResponseBody> {
+    let bytes = Event::message(None, message.clone()).to_bytes();
+    sse_headers(Response::new(
+        Full::new(bytes).map_err(|e| match e {}).boxed_unsync(),
+    ))
+}
+
+fn sse_headers(mut response: Response<ResponseBody>) -> Response<ResponseBody> {
     let h = response.headers_mut();
     h.insert(
         http::header::CONTENT_TYPE,
