@@ -16,6 +16,7 @@ pub mod client;
 pub mod context;
 pub mod error;
 pub mod handler;
+pub mod identity;
 pub mod mrtr;
 pub mod param_headers;
 pub mod peer;
@@ -32,6 +33,7 @@ pub use handler::into_result::{
     Audio, Blob, Image, IntoCallToolResult, IntoGetPromptResult, IntoReadResourceResult, Json,
 };
 pub use handler::{Args, CallParts, Extension, FromCall, Handler, Rejection, State};
+pub use identity::Identity;
 pub use mrtr::{InputRequiredLayer, StateSealer};
 pub use peer::{Peer, PeerSink};
 pub use request::{Request, RequestContext, SessionLogLevel};
