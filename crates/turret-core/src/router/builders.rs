@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use serde_json::Value;
-use turret_types::{Icon, JsonObject, PromptArgument, ToolAnnotations};
+use turret_types::{Icon, JsonObject, Meta, PromptArgument, ToolAnnotations};
 
 use crate::handler::Handler;
 
@@ -20,6 +20,63 @@ macro_rules! text_setters {
                 self
             }
         )+
+    };
+}
+
+/// The `_meta` key under which a definition (tool, resource, resource template, prompt)
+/// carries its tags: a JSON array of strings. The builders' `.tags(..)` set it; layers such as
+/// a filter read it, on local definitions and on those of proxied servers alike.
+pub const TAGS_META_KEY: &str = "turret/tags";
+
+/// The tags in a definition's `_meta` (see [`TAGS_META_KEY`]); none when the key is absent
+/// or not an array, and entries that are not strings are skipped.
+///
+/// ```
+/// use serde_json::json;
+/// use turret_core::router::{meta_tags, TAGS_META_KEY};
+/// use turret_core::types::Meta;
+///
+/// let mut meta = Meta::new();
+/// meta.insert(TAGS_META_KEY, json!(["admin", "beta"]));
+/// assert_eq!(meta_tags(Some(&meta)).collect::<Vec<_>>(), ["admin", "beta"]);
+/// assert_eq!(meta_tags(None).count(), 0);
+/// ```
+pub fn meta_tags(meta: Option<&Meta>) -> impl Iterator<Item = &str> {
+    meta.and_then(|m| m.get(TAGS_META_KEY))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+}
+
+/// The `_meta` of a definition with these tags (`None` without tags).
+fn tags_meta(tags: &[String]) -> Option<Meta> {
+    if tags.is_empty() {
+        return None;
+    }
+    let mut meta = Meta::new();
+    meta.insert(TAGS_META_KEY, tags.to_vec());
+    Some(meta)
+}
+
+/// Builder methods shared by every builder: tags.
+macro_rules! tag_setters {
+    () => {
+        /// Adds tags, listed in the definition's `_meta` under [`TAGS_META_KEY`] (a filter
+        /// layer includes or excludes by them).
+        pub fn tags<I>(mut self, tags: I) -> Self
+        where
+            I: IntoIterator,
+            I::Item: Into<String>,
+        {
+            self.tags.extend(tags.into_iter().map(Into::into));
+            self
+        }
+
+        /// The definition's `_meta`: the tags, if any.
+        pub(crate) fn meta(&self) -> Option<Meta> {
+            tags_meta(&self.tags)
+        }
     };
 }
 
@@ -44,6 +101,7 @@ pub struct ToolBuilder<H, T> {
     pub(crate) input_schema: Option<Arc<JsonObject>>,
     pub(crate) output_schema: Option<Arc<JsonObject>>,
     pub(crate) icons: Option<Vec<Icon>>,
+    pub(crate) tags: Vec<String>,
     pub(crate) _args: PhantomData<fn() -> T>,
 }
 
@@ -57,6 +115,7 @@ pub fn tool_fn<H, T>(handler: H) -> ToolBuilder<H, T> {
         input_schema: None,
         output_schema: None,
         icons: None,
+        tags: Vec::new(),
         _args: PhantomData,
     }
 }
@@ -68,6 +127,8 @@ impl<H, T> ToolBuilder<H, T> {
         /// A human-readable title.
         title;
     }
+
+    tag_setters!();
 
     /// Behaviour hints.
     pub fn annotations(mut self, annotations: ToolAnnotations) -> Self {
@@ -113,6 +174,7 @@ pub struct ResourceBuilder<H, T> {
     pub(crate) title: Option<String>,
     pub(crate) description: Option<String>,
     pub(crate) mime_type: Option<String>,
+    pub(crate) tags: Vec<String>,
     pub(crate) _args: PhantomData<fn() -> T>,
 }
 
@@ -124,6 +186,7 @@ pub fn resource_fn<H, T>(handler: H) -> ResourceBuilder<H, T> {
         title: None,
         description: None,
         mime_type: None,
+        tags: Vec::new(),
         _args: PhantomData,
     }
 }
@@ -139,6 +202,8 @@ impl<H, T> ResourceBuilder<H, T> {
         /// The MIME type of its contents.
         mime_type;
     }
+
+    tag_setters!();
 }
 
 /// A prompt handler and its listing metadata; register it with
@@ -149,6 +214,7 @@ pub struct PromptBuilder<H, T> {
     pub(crate) handler: H,
     pub(crate) title: Option<String>,
     pub(crate) description: Option<String>,
+    pub(crate) tags: Vec<String>,
     pub(crate) _args: PhantomData<fn() -> T>,
 }
 
@@ -158,6 +224,7 @@ pub fn prompt_fn<H, T>(handler: H) -> PromptBuilder<H, T> {
         handler,
         title: None,
         description: None,
+        tags: Vec::new(),
         _args: PhantomData,
     }
 }
@@ -169,6 +236,8 @@ impl<H, T> PromptBuilder<H, T> {
         /// What the prompt does.
         description;
     }
+
+    tag_setters!();
 }
 
 /// The prompt arguments an object schema describes.
@@ -194,4 +263,46 @@ pub(crate) fn prompt_arguments(schema: &JsonObject) -> Option<Vec<PromptArgument
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use tower::ServiceExt as _;
+    use turret_types::{ClientRequest, ServerResult};
+
+    use super::*;
+    use crate::{Request, Router};
+
+    #[tokio::test]
+    async fn tags_are_listed_in_meta() {
+        let router = Router::new()
+            .tool("t", tool_fn(|| async { "" }).tags(["a", "b"]).tags(["c"]))
+            .tool("plain", tool_fn(|| async { "" }))
+            .resource("mem://r", resource_fn(|| async { "" }).tags(["docs"]))
+            .prompt("p", prompt_fn(|| async { "" }).tags(["x"]));
+        let list = |method: &str| {
+            let message = ClientRequest::from_parts(method, None).unwrap();
+            router.clone().oneshot(Request::new(message))
+        };
+        let Ok(ServerResult::ListTools(tools)) = list("tools/list").await else {
+            panic!("tools/list")
+        };
+        let tags: Vec<_> = meta_tags(tools.tools[0].meta.as_ref()).collect();
+        assert_eq!(tags, ["a", "b", "c"]);
+        assert!(tools.tools[1].meta.is_none());
+        let Ok(ServerResult::ListResources(r)) = list("resources/list").await else {
+            panic!("resources/list")
+        };
+        assert_eq!(
+            meta_tags(r.resources[0].meta.as_ref()).collect::<Vec<_>>(),
+            ["docs"]
+        );
+        let Ok(ServerResult::ListPrompts(p)) = list("prompts/list").await else {
+            panic!("prompts/list")
+        };
+        assert_eq!(
+            meta_tags(p.prompts[0].meta.as_ref()).collect::<Vec<_>>(),
+            ["x"]
+        );
+    }
 }

@@ -22,7 +22,51 @@ fn list_changed() -> Option<ListChangedCapability> {
     })
 }
 
+/// Pulls one list's items and cursor out of a child's result.
+mod take {
+    use turret_types::{Prompt, Resource, ResourceTemplate, ServerResult, Tool};
+
+    use super::super::mounted::Page;
+
+    pub(super) fn tools(r: ServerResult) -> Option<Page<Tool>> {
+        match r {
+            ServerResult::ListTools(l) => Some((l.tools, l.next_cursor)),
+            _ => None,
+        }
+    }
+
+    pub(super) fn resources(r: ServerResult) -> Option<Page<Resource>> {
+        match r {
+            ServerResult::ListResources(l) => Some((l.resources, l.next_cursor)),
+            _ => None,
+        }
+    }
+
+    pub(super) fn templates(r: ServerResult) -> Option<Page<ResourceTemplate>> {
+        match r {
+            ServerResult::ListResourceTemplates(l) => Some((l.resource_templates, l.next_cursor)),
+            _ => None,
+        }
+    }
+
+    pub(super) fn prompts(r: ServerResult) -> Option<Page<Prompt>> {
+        match r {
+            ServerResult::ListPrompts(l) => Some((l.prompts, l.next_cursor)),
+            _ => None,
+        }
+    }
+}
+
 impl<S> Registry<S> {
+    /// Whether this router itself answers `uri` (a fixed resource or one of its templates).
+    fn owns_uri(&self, uri: &str) -> bool {
+        self.resources.get(uri).is_some()
+            || self
+                .templates
+                .iter()
+                .any(|(t, _)| uri.starts_with(t.literal_prefix()) && t.match_uri(uri).is_some())
+    }
+
     fn capabilities(&self) -> ServerCapabilities {
         ServerCapabilities {
             logging: Some(Default::default()),
@@ -45,6 +89,23 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         let ctx = req.context();
         let version = ctx.version();
         let param_headers = req.extensions().get::<ParamHeaders>().cloned();
+        let points = &registry.mounts.points[..];
+        let mounted = !points.is_empty();
+        let method = req.method().to_owned();
+        if mounted
+            && matches!(
+                req.message(),
+                ClientRequest::Initialize(_) | ClientRequest::SubscriptionsListen(_)
+            )
+        {
+            // Children must know where to send change notifications before any arrive.
+            self.link_mounts(points).await;
+        }
+        let child_ext = if mounted {
+            req.extensions().clone()
+        } else {
+            Default::default()
+        };
         let mut result = match req.message_mut() {
             ClientRequest::Initialize(_) => {
                 self.shared.notifier.add_session(ctx.session_peer());
@@ -66,6 +127,34 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 ..DiscoverResult::default()
             }),
             ClientRequest::Ping(_) => ServerResult::Empty(EmptyResult::default()),
+            ClientRequest::ListTools(p) if mounted => {
+                let own = registry
+                    .tools
+                    .entries
+                    .iter()
+                    .map(|e| e.def.clone())
+                    .collect();
+                let (tools, next_cursor) = self
+                    .list_merged(
+                        points,
+                        own,
+                        &child_ext,
+                        p.cursor.as_deref(),
+                        registry.page_size,
+                        ClientRequest::ListTools,
+                        take::tools,
+                        |m, mut t| {
+                            t.name = m.expose_name(&t.name, true)?;
+                            Ok(t)
+                        },
+                    )
+                    .await?;
+                ServerResult::ListTools(ListToolsResult {
+                    tools,
+                    next_cursor,
+                    ..Default::default()
+                })
+            }
             ClientRequest::ListTools(p) => {
                 let defs: Vec<_> = registry.tools.entries.iter().map(|e| &e.def).collect();
                 let (page, next_cursor) =
@@ -77,34 +166,99 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 })
             }
             ClientRequest::ListResources(p) => {
-                let defs: Vec<_> = registry.resources.entries.iter().map(|e| &e.def).collect();
-                let (page, next_cursor) =
-                    paginate::page(&defs, p.cursor.as_deref(), registry.page_size)?;
+                let own = registry
+                    .resources
+                    .entries
+                    .iter()
+                    .map(|e| e.def.clone())
+                    .collect();
+                let (resources, next_cursor) = self
+                    .list_merged(
+                        points,
+                        own,
+                        &child_ext,
+                        p.cursor.as_deref(),
+                        registry.page_size,
+                        ClientRequest::ListResources,
+                        take::resources,
+                        |m, mut r| {
+                            r.uri = m.expose_uri(&r.uri);
+                            Ok(r)
+                        },
+                    )
+                    .await?;
                 ServerResult::ListResources(ListResourcesResult {
-                    resources: page.into_iter().cloned().collect(),
+                    resources,
                     next_cursor,
-                    ..ListResourcesResult::default()
+                    ..Default::default()
                 })
             }
             ClientRequest::ListResourceTemplates(p) => {
-                let defs: Vec<_> = registry.templates.iter().map(|(_, e)| &e.def).collect();
-                let (page, next_cursor) =
-                    paginate::page(&defs, p.cursor.as_deref(), registry.page_size)?;
+                let own = registry
+                    .templates
+                    .iter()
+                    .map(|(_, e)| e.def.clone())
+                    .collect();
+                let (resource_templates, next_cursor) = self
+                    .list_merged(
+                        points,
+                        own,
+                        &child_ext,
+                        p.cursor.as_deref(),
+                        registry.page_size,
+                        ClientRequest::ListResourceTemplates,
+                        take::templates,
+                        |m, mut t| {
+                            t.uri_template = m.expose_uri(&t.uri_template);
+                            Ok(t)
+                        },
+                    )
+                    .await?;
                 ServerResult::ListResourceTemplates(ListResourceTemplatesResult {
-                    resource_templates: page.into_iter().cloned().collect(),
+                    resource_templates,
                     next_cursor,
-                    ..ListResourceTemplatesResult::default()
+                    ..Default::default()
                 })
             }
             ClientRequest::ListPrompts(p) => {
-                let defs: Vec<_> = registry.prompts.entries.iter().map(|e| &e.def).collect();
-                let (page, next_cursor) =
-                    paginate::page(&defs, p.cursor.as_deref(), registry.page_size)?;
+                let own = registry
+                    .prompts
+                    .entries
+                    .iter()
+                    .map(|e| e.def.clone())
+                    .collect();
+                let (prompts, next_cursor) = self
+                    .list_merged(
+                        points,
+                        own,
+                        &child_ext,
+                        p.cursor.as_deref(),
+                        registry.page_size,
+                        ClientRequest::ListPrompts,
+                        take::prompts,
+                        |m, mut pr| {
+                            pr.name = m.expose_name(&pr.name, false)?;
+                            Ok(pr)
+                        },
+                    )
+                    .await?;
                 ServerResult::ListPrompts(ListPromptsResult {
-                    prompts: page.into_iter().cloned().collect(),
+                    prompts,
                     next_cursor,
-                    ..ListPromptsResult::default()
+                    ..Default::default()
                 })
+            }
+            ClientRequest::CallTool(p) if mounted && registry.tools.get(&p.name).is_none() => {
+                let (point, name) = registry
+                    .mounts
+                    .route_name(&p.name, true)
+                    .ok_or_else(|| McpError::invalid_params(format!("unknown tool: {}", p.name)))?;
+                p.name = name;
+                let mut result = Self::forward(&point, req).await?;
+                if let ServerResult::CallTool(r) = &mut result {
+                    point.expose_content(&mut r.content);
+                }
+                result
             }
             ClientRequest::CallTool(p) => {
                 let entry = registry
@@ -119,6 +273,18 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                     .call(req, &self.shared.state)
                     .await
                     .map_err(McpError::from_box_error)?
+            }
+            ClientRequest::ReadResource(p) if mounted && !registry.owns_uri(&p.uri) => {
+                let (point, uri) = registry
+                    .mounts
+                    .route_uri(&p.uri)
+                    .ok_or_else(|| McpError::resource_not_found(&p.uri, version))?;
+                p.uri = uri;
+                let mut result = Self::forward(&point, req).await?;
+                if let ServerResult::ReadResource(r) = &mut result {
+                    point.expose_contents(&mut r.contents);
+                }
+                result
             }
             ClientRequest::ReadResource(p) => {
                 let uri = p.uri.clone();
@@ -144,6 +310,14 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                     .await
                     .map_err(McpError::from_box_error)?
             }
+            ClientRequest::GetPrompt(p) if mounted && registry.prompts.get(&p.name).is_none() => {
+                let (point, name) =
+                    registry.mounts.route_name(&p.name, false).ok_or_else(|| {
+                        McpError::invalid_params(format!("unknown prompt: {}", p.name))
+                    })?;
+                p.name = name;
+                Self::forward(&point, req).await?
+            }
             ClientRequest::GetPrompt(p) => {
                 let entry = registry.prompts.get(&p.name).ok_or_else(|| {
                     McpError::invalid_params(format!("unknown prompt: {}", p.name))
@@ -164,6 +338,12 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                     .map_err(McpError::from_box_error)?
             }
             ClientRequest::Complete(p) => {
+                if let Some(point) = mounted
+                    .then(|| Self::route_completion(&registry, p))
+                    .flatten()
+                {
+                    return Self::forward(&point, req).await;
+                }
                 let completion = match &registry.completer {
                     Some(c) => c(p.clone()).await,
                     None => Default::default(),
@@ -177,16 +357,22 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 ctx.set_session_log_level(p.level);
                 ServerResult::Empty(EmptyResult::default())
             }
-            ClientRequest::Subscribe(p) => {
+            ClientRequest::Subscribe(p) | ClientRequest::Unsubscribe(p) => {
+                let on = method == "resources/subscribe";
                 self.shared
                     .notifier
-                    .set_resource_subscription(ctx.session_peer(), &p.uri, true);
-                ServerResult::Empty(EmptyResult::default())
-            }
-            ClientRequest::Unsubscribe(p) => {
-                self.shared
-                    .notifier
-                    .set_resource_subscription(ctx.session_peer(), &p.uri, false);
+                    .set_resource_subscription(ctx.session_peer(), &p.uri, on);
+                if let Some((point, uri)) =
+                    mounted.then(|| registry.mounts.route_uri(&p.uri)).flatten()
+                {
+                    // The child reports updates to its relay, which tells this router's
+                    // subscribers under the exposed URI.
+                    let relay = self.link(&point).await;
+                    p.uri = uri;
+                    req.extensions_mut()
+                        .insert(ctx.clone().with_session_peer(relay));
+                    Self::forward(&point, req).await?;
+                }
                 ServerResult::Empty(EmptyResult::default())
             }
             ClientRequest::SubscriptionsListen(p) => self.listen(&ctx, p.clone()).await,
@@ -202,6 +388,27 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             }
         }
         Ok(result)
+    }
+
+    /// The child a completion request belongs to, if any.
+    fn route_completion(
+        registry: &Registry<S>,
+        p: &mut turret_types::CompleteRequestParams,
+    ) -> Option<std::sync::Arc<super::mount::MountPoint>> {
+        use turret_types::CompletionReference;
+        match &mut p.reference {
+            CompletionReference::Prompt { name } if registry.prompts.get(name).is_none() => {
+                let (point, child) = registry.mounts.route_name(name, false)?;
+                *name = child;
+                Some(point)
+            }
+            CompletionReference::Resource { uri } if !registry.owns_uri(uri) => {
+                let (point, child) = registry.mounts.route_uri(uri)?;
+                *uri = child;
+                Some(point)
+            }
+            _ => None,
+        }
     }
 
     /// `subscriptions/listen`: acknowledge, stream the chosen notifications until the client

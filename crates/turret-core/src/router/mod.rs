@@ -23,12 +23,18 @@ use crate::uri_template::UriTemplate;
 mod builders;
 mod dispatch;
 pub(crate) mod endpoint;
+mod mount;
+mod mounted;
 mod notify;
 mod paginate;
 
-pub use builders::{prompt_fn, resource_fn, tool_fn, PromptBuilder, ResourceBuilder, ToolBuilder};
+pub use builders::{
+    meta_tags, prompt_fn, resource_fn, tool_fn, PromptBuilder, ResourceBuilder, ToolBuilder,
+    TAGS_META_KEY,
+};
 pub use endpoint::ResourceUri;
-pub use notify::Notifier;
+pub use mount::{Mount, ResourcePrefix, MAX_NAME_LEN};
+pub use notify::{Change, Notifier};
 
 use endpoint::{BoxedService, Endpoint, HandlerEndpoint, PromptKind, ResourceKind, ToolKind};
 
@@ -119,6 +125,7 @@ pub(crate) struct Registry<S> {
     pub(crate) templates: Vec<(UriTemplate, Entry<ResourceTemplate, S>)>,
     pub(crate) prompts: Table<Prompt, S>,
     pub(crate) completer: Option<Completer>,
+    pub(crate) mounts: mount::Mounts,
 }
 
 impl<S> Clone for Registry<S> {
@@ -132,6 +139,7 @@ impl<S> Clone for Registry<S> {
             templates: self.templates.clone(),
             prompts: self.prompts.clone(),
             completer: self.completer.clone(),
+            mounts: self.mounts.clone(),
         }
     }
 }
@@ -249,6 +257,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             templates: Vec::new(),
             prompts: Table::default(),
             completer: None,
+            mounts: mount::Mounts::default(),
         };
         Self {
             shared: Arc::new(Shared {
@@ -345,6 +354,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 .or_else(<H::Output as IntoCallToolResult>::output_schema),
             annotations: tool.annotations.clone(),
             icons: tool.icons.clone(),
+            meta: tool.meta(),
             ..Tool::default()
         };
         let endpoint = HandlerEndpoint::<H, T, ToolKind> {
@@ -395,6 +405,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             title: resource.title.clone(),
             description: resource.description.clone(),
             mime_type: resource.mime_type.clone(),
+            meta: resource.meta(),
             ..Resource::default()
         };
         let endpoint = resource_endpoint(resource);
@@ -421,6 +432,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             title: resource.title.clone(),
             description: resource.description.clone(),
             mime_type: resource.mime_type.clone(),
+            meta: resource.meta(),
             ..ResourceTemplate::default()
         };
         let endpoint = resource_endpoint(resource);
@@ -468,6 +480,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     {
         let def = Prompt {
             name,
+            meta: prompt.meta(),
             title: prompt.title,
             description: prompt.description,
             arguments: builders::prompt_arguments(&prompt.handler.input_schema()),
@@ -479,6 +492,41 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             _kind: PhantomData,
         });
         self.update(|r| r.prompts.insert(def.name.clone(), Entry { def, endpoint }));
+    }
+
+    /// Mounts `service` under `namespace`: its tools and prompts appear as
+    /// `{namespace}_{name}`, its resources as `scheme://{namespace}/path`. The child is any
+    /// MCP service (a [`Router`], a client to a remote server…); its later changes show
+    /// through, and its change notifications reach this router's clients.
+    ///
+    /// The router's own entries win over mounted ones; among mounts, the longest namespace
+    /// that prefixes a name wins.
+    ///
+    /// # Panics
+    /// When `namespace` is already mounted.
+    pub fn mount<T>(self, namespace: impl Into<String>, service: T) -> Self
+    where
+        T: Service<Request, Response = ServerResult> + Clone + Send + Sync + 'static,
+        T::Error: Into<BoxError>,
+        T::Future: Send + 'static,
+    {
+        self.mount_with(namespace, service, Mount::new())
+    }
+
+    /// [`mount`](Self::mount) with options: separators, the resource URI form, renamed
+    /// tools, name limits.
+    ///
+    /// # Panics
+    /// When `namespace` is already mounted.
+    pub fn mount_with<T>(self, namespace: impl Into<String>, service: T, options: Mount) -> Self
+    where
+        T: Service<Request, Response = ServerResult> + Clone + Send + Sync + 'static,
+        T::Error: Into<BoxError>,
+        T::Future: Send + 'static,
+    {
+        let point = mount::MountPoint::new(namespace.into(), options, boxed(service));
+        self.update(|r| r.mounts.add(point));
+        self
     }
 
     /// The notifier for list changes and resource updates.

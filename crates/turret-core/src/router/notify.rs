@@ -1,10 +1,12 @@
 //! Change notifications: list changes and resource updates, to handshake-era sessions and to
-//! 2026-07-28 `subscriptions/listen` streams.
+//! 2026-07-28 `subscriptions/listen` streams, and as [`Change`]s to in-process observers
+//! ([`Notifier::subscribe`]).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
+use tokio::sync::broadcast;
 use turret_types::meta::SUBSCRIPTION_ID_KEY;
 use turret_types::{EmptyParams, Meta, ResourceUriParams, ServerNotification, SubscriptionFilter};
 
@@ -27,22 +29,90 @@ struct Subscriber {
     interest: Interest,
 }
 
-/// Which change happened.
+/// Which list changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Change {
+enum ListKind {
     Tools,
     Prompts,
     Resources,
 }
 
-/// Sends change notifications to every interested client. Cheap to clone; obtained from
-/// [`Router::notifier`](crate::Router::notifier).
-#[derive(Debug, Clone, Default)]
+/// A change a [`Notifier`] announced, as in-process observers (a cache layer, say) receive it
+/// from [`Notifier::subscribe`].
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The tool list changed (`notifications/tools/list_changed`).
+    ToolsChanged,
+    /// The prompt list changed (`notifications/prompts/list_changed`).
+    PromptsChanged,
+    /// The resource list changed (`notifications/resources/list_changed`).
+    ResourcesChanged,
+    /// The resource at this URI changed (`notifications/resources/updated`).
+    ResourceUpdated(Arc<str>),
+}
+
+impl Change {
+    /// The change a server notification announces, if it announces one: lets an observer of
+    /// a remote server (a client's [`notifications`](crate::Client::notifications)) feed the
+    /// same consumers as a local [`Notifier`].
+    pub fn from_notification(notification: &ServerNotification) -> Option<Self> {
+        Some(match notification {
+            ServerNotification::ToolListChanged(_) => Self::ToolsChanged,
+            ServerNotification::PromptListChanged(_) => Self::PromptsChanged,
+            ServerNotification::ResourceListChanged(_) => Self::ResourcesChanged,
+            ServerNotification::ResourceUpdated(p) => Self::ResourceUpdated(p.uri.as_str().into()),
+            _ => return None,
+        })
+    }
+}
+
+/// How many changes a slow in-process observer may fall behind before it is told it lagged.
+const CHANGE_CAPACITY: usize = 64;
+
+/// Sends change notifications to every interested client, and [`Change`]s to in-process
+/// subscribers. Cheap to clone; obtained from [`Router::notifier`](crate::Router::notifier).
+#[derive(Debug, Clone)]
 pub struct Notifier {
     subscribers: Arc<Mutex<Vec<Subscriber>>>,
+    changes: broadcast::Sender<Change>,
+}
+
+impl Default for Notifier {
+    fn default() -> Self {
+        Self {
+            subscribers: Arc::default(),
+            changes: broadcast::channel(CHANGE_CAPACITY).0,
+        }
+    }
 }
 
 impl Notifier {
+    /// Every change announced from now on, before the clients' notifications go out. A
+    /// receiver that falls more than 64 changes behind gets
+    /// [`RecvError::Lagged`](broadcast::error::RecvError::Lagged) (treat it as "anything may
+    /// have changed").
+    ///
+    /// ```
+    /// use turret_core::router::Change;
+    /// use turret_core::Router;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let router = Router::new();
+    /// let mut changes = router.notifier().subscribe();
+    /// router.notifier().resource_updated("file:///a").await;
+    /// assert_eq!(changes.try_recv().unwrap(), Change::ResourceUpdated("file:///a".into()));
+    /// # }
+    /// ```
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    /// Tells in-process subscribers (there may be none).
+    fn publish(&self, change: Change) {
+        let _ = self.changes.send(change);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Subscriber>> {
         let mut subs = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
         subs.retain(|s| !s.peer.is_closed());
@@ -102,20 +172,23 @@ impl Notifier {
 
     /// Tells clients the tool list changed.
     pub async fn tools_changed(&self) {
-        self.list_changed(Change::Tools).await
+        self.publish(Change::ToolsChanged);
+        self.list_changed(ListKind::Tools).await
     }
 
     /// Tells clients the prompt list changed.
     pub async fn prompts_changed(&self) {
-        self.list_changed(Change::Prompts).await
+        self.publish(Change::PromptsChanged);
+        self.list_changed(ListKind::Prompts).await
     }
 
     /// Tells clients the resource list changed.
     pub async fn resources_changed(&self) {
-        self.list_changed(Change::Resources).await
+        self.publish(Change::ResourcesChanged);
+        self.list_changed(ListKind::Resources).await
     }
 
-    async fn list_changed(&self, change: Change) {
+    async fn list_changed(&self, change: ListKind) {
         let targets: Vec<(Peer, Option<Value>)> = self
             .lock()
             .iter()
@@ -123,9 +196,9 @@ impl Notifier {
                 Interest::Session { .. } => Some((s.peer.clone(), None)),
                 Interest::Listen { id, filter } => {
                     let wanted = match change {
-                        Change::Tools => filter.tools_list_changed,
-                        Change::Prompts => filter.prompts_list_changed,
-                        Change::Resources => filter.resources_list_changed,
+                        ListKind::Tools => filter.tools_list_changed,
+                        ListKind::Prompts => filter.prompts_list_changed,
+                        ListKind::Resources => filter.resources_list_changed,
                     };
                     wanted
                         .unwrap_or(false)
@@ -136,9 +209,9 @@ impl Notifier {
         for (peer, id) in targets {
             let params = tagged(id);
             let n = match change {
-                Change::Tools => ServerNotification::ToolListChanged(params),
-                Change::Prompts => ServerNotification::PromptListChanged(params),
-                Change::Resources => ServerNotification::ResourceListChanged(params),
+                ListKind::Tools => ServerNotification::ToolListChanged(params),
+                ListKind::Prompts => ServerNotification::PromptListChanged(params),
+                ListKind::Resources => ServerNotification::ResourceListChanged(params),
             };
             peer.notify(n).await;
         }
@@ -146,6 +219,7 @@ impl Notifier {
 
     /// Tells clients subscribed to `uri` that it changed.
     pub async fn resource_updated(&self, uri: &str) {
+        self.publish(Change::ResourceUpdated(uri.into()));
         let targets: Vec<(Peer, Option<Value>)> = self
             .lock()
             .iter()
