@@ -301,3 +301,73 @@ async fn calls_reach_only_the_chosen_child() {
         .unwrap();
     assert_eq!(result.to_value()["content"][0]["text"], "from the leaf");
 }
+
+#[tokio::test]
+async fn a_mounted_childs_lifespan_runs_once_with_the_parents() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let counters = Arc::new([
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    ]);
+    let (up, down, parent_up) = (counters.clone(), counters.clone(), counters.clone());
+    let child = leaf()
+        .on_startup(move || {
+            let up = up.clone();
+            async move {
+                up[0].fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        })
+        .on_shutdown(move || {
+            let down = down.clone();
+            async move {
+                down[1].fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        });
+    let parent = Router::new()
+        .on_startup(move || {
+            let parent_up = parent_up.clone();
+            async move {
+                parent_up[2].fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        })
+        .mount("child", child);
+    parent.startup().await.unwrap();
+    parent.startup().await.unwrap();
+    let client = connect(parent.clone()).await;
+    for _ in 0..3 {
+        client.call_tool("child_leaf", json!({})).await.unwrap();
+    }
+    assert_eq!(tool_names(&client).await, ["child_leaf"]);
+    parent.shutdown().await;
+    parent.shutdown().await;
+    let counts: Vec<usize> = counters.iter().map(|c| c.load(Ordering::SeqCst)).collect();
+    assert_eq!(
+        counts,
+        [1, 1, 1],
+        "child started, child stopped, parent started"
+    );
+}
+
+#[tokio::test]
+async fn a_child_starts_on_first_use_when_the_parent_was_not_started_explicitly() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let started = Arc::new(AtomicUsize::new(0));
+    let seen = started.clone();
+    let child = leaf().on_startup(move || {
+        let seen = seen.clone();
+        async move {
+            seen.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    });
+    let client = connect(Router::new().mount("child", child)).await;
+    client.call_tool("child_leaf", json!({})).await.unwrap();
+    client.call_tool("child_leaf", json!({})).await.unwrap();
+    assert_eq!(started.load(Ordering::SeqCst), 1);
+}

@@ -10,6 +10,7 @@ use turret_types::{
 };
 
 use super::endpoint::TemplateVariables;
+use super::lifespan::LifespanSignal;
 use super::{paginate, Registry, ResourceUri, Router};
 use crate::error::McpError;
 use crate::param_headers::{self, ParamHeaders};
@@ -85,6 +86,17 @@ impl<S> Registry<S> {
 
 impl<S: Clone + Send + Sync + 'static> Router<S> {
     pub(crate) async fn dispatch(&self, mut req: Request) -> Result<ServerResult, McpError> {
+        if let Some(signal) = req.extensions().get::<LifespanSignal>().copied() {
+            match signal {
+                LifespanSignal::Start => self.startup().await?,
+                LifespanSignal::Stop => self.shutdown().await,
+            }
+            return Ok(ServerResult::Empty(EmptyResult::default()));
+        }
+        if !self.shared.lifespan.is_started() {
+            // Implicit start-up: this router's hooks; children start as they are first used.
+            self.shared.lifespan.start(&[]).await?;
+        }
         let registry = self.registry();
         let ctx = req.context();
         let version = ctx.version();

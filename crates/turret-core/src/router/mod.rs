@@ -23,6 +23,7 @@ use crate::uri_template::UriTemplate;
 mod builders;
 mod dispatch;
 pub(crate) mod endpoint;
+mod lifespan;
 mod mount;
 mod mounted;
 mod notify;
@@ -148,6 +149,7 @@ pub(crate) struct Shared<S> {
     pub(crate) state: S,
     pub(crate) registry: RwLock<Arc<Registry<S>>>,
     pub(crate) notifier: Notifier,
+    pub(crate) lifespan: lifespan::Lifespan,
 }
 
 /// An MCP server: tools, resources, resource templates and prompts, dispatched by method
@@ -264,6 +266,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 state,
                 registry: RwLock::new(Arc::new(registry)),
                 notifier: Notifier::default(),
+                lifespan: lifespan::Lifespan::default(),
             }),
         }
     }
@@ -527,6 +530,42 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         let point = mount::MountPoint::new(namespace.into(), options, boxed(service));
         self.update(|r| r.mounts.add(point));
         self
+    }
+
+    /// Async work to do once before the first request: open a pool, load data. Mounted
+    /// children start after their parent's start-up hooks, once, whatever the mount mode.
+    /// Runs on the first request, or earlier with [`startup`](Self::startup).
+    pub fn on_startup<F, Fut>(self, hook: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
+    {
+        self.shared.lifespan.on_startup(hook);
+        self
+    }
+
+    /// Async work to do once at [`shutdown`](Self::shutdown), after mounted children
+    /// stopped.
+    pub fn on_shutdown<F, Fut>(self, hook: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
+    {
+        self.shared.lifespan.on_shutdown(hook);
+        self
+    }
+
+    /// Runs the start-up hooks and starts mounted children, once (later calls, and the
+    /// first request's implicit start, do nothing).
+    pub async fn startup(&self) -> Result<(), McpError> {
+        let registry = self.registry();
+        self.shared.lifespan.start(&registry.mounts.points).await
+    }
+
+    /// Stops mounted children, then runs the shut-down hooks, once, if started.
+    pub async fn shutdown(&self) {
+        let registry = self.registry();
+        self.shared.lifespan.stop(&registry.mounts.points).await
     }
 
     /// The notifier for list changes and resource updates.

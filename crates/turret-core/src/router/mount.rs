@@ -123,6 +123,7 @@ pub(crate) struct MountPoint {
     /// Shortened exposed name → child name, learnt while listing.
     shortened: std::sync::Mutex<HashMap<String, String>>,
     pub(crate) linked: tokio::sync::OnceCell<crate::peer::Peer>,
+    pub(crate) started: tokio::sync::OnceCell<()>,
 }
 
 impl std::fmt::Debug for MountPoint {
@@ -162,6 +163,7 @@ impl MountPoint {
             renamed,
             shortened: Default::default(),
             linked: tokio::sync::OnceCell::new(),
+            started: tokio::sync::OnceCell::new(),
         }
     }
 

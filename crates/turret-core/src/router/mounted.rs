@@ -30,6 +30,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     }
 
     pub(crate) async fn link(&self, point: &Arc<MountPoint>) -> Peer {
+        super::lifespan::start_child(point).await;
         point
             .linked
             .get_or_init(|| async {

@@ -475,6 +475,9 @@ where
         };
         let _ = tx.send(Outbound::Message(message)).await;
     });
+    // Only the call may hold senders now: when it ends without an answer (cancelled), the
+    // receiver must see the channel close.
+    drop((peer, context));
     let mut response = respond(
         &shared,
         rx,

@@ -264,10 +264,12 @@ impl Sessions {
         }
     }
 
-    /// Ends every session (server shutdown).
+    /// Ends every session's streams for a graceful shutdown: standalone streams close, no
+    /// new requests are taken, but calls in flight still finish and answer.
     pub(crate) fn close_all(&self) {
         for (_, s) in lock(&self.by_id).drain() {
-            s.close();
+            s.closed.cancel();
+            lock(&s.standalone).live = None;
         }
     }
 }
