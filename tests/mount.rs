@@ -371,3 +371,57 @@ async fn a_child_starts_on_first_use_when_the_parent_was_not_started_explicitly(
     client.call_tool("child_leaf", json!({})).await.unwrap();
     assert_eq!(started.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn a_child_mounted_as_a_proxy_serves_through_its_own_session() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let (started, stopped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (up, down) = (started.clone(), stopped.clone());
+    let grandchild = leaf();
+    let child = Router::new()
+        .mount("g", grandchild.clone())
+        .on_startup(move || {
+            let up = up.clone();
+            async move {
+                up.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        })
+        .on_shutdown(move || {
+            let down = down.clone();
+            async move {
+                down.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        });
+    let parent = Router::new().mount_with("p", child, Mount::new().as_proxy());
+    let client = connect_session(parent.clone()).await;
+    let mut notifications = client.notifications();
+    assert_eq!(tool_names(&client).await, ["p_g_leaf"]);
+    let result = client.call_tool("p_g_leaf", json!({})).await.unwrap();
+    assert_eq!(text(&result.content), "from the leaf");
+    let read = client.read_resource("leaf://p/g/readme").await.unwrap();
+    assert_eq!(read.contents.len(), 1);
+    grandchild.add_tool("late", tool_fn(|| async { "late" }));
+    let changed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(ServerNotification::ToolListChanged(_)) = notifications.recv().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(
+        changed.is_ok(),
+        "no tools/list_changed through the proxied child"
+    );
+    parent.shutdown().await;
+    assert_eq!(
+        (
+            started.load(Ordering::SeqCst),
+            stopped.load(Ordering::SeqCst)
+        ),
+        (1, 1)
+    );
+}

@@ -47,3 +47,26 @@ impl Transport {
         (self.stream, self.sink)
     }
 }
+
+/// How many messages may be in flight each way before the sender waits.
+const CAPACITY: usize = 256;
+
+/// Two connected transports: what one end sends, the other receives, as typed messages with
+/// no serialization. Use one for a server and the other for a client in the same process
+/// (re-exported as `turret_transport::memory_pair`).
+pub fn memory_pair() -> (Transport, Transport) {
+    let (a_tx, a_rx) = tokio::sync::mpsc::channel::<JsonRpcMessage>(CAPACITY);
+    let (b_tx, b_rx) = tokio::sync::mpsc::channel::<JsonRpcMessage>(CAPACITY);
+    (memory_end(a_rx, b_tx), memory_end(b_rx, a_tx))
+}
+
+fn memory_end(
+    mut rx: tokio::sync::mpsc::Receiver<JsonRpcMessage>,
+    tx: tokio::sync::mpsc::Sender<JsonRpcMessage>,
+) -> Transport {
+    use futures_util::SinkExt as _;
+    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|m| m.map(Ok)));
+    let sink = tokio_util::sync::PollSender::new(tx)
+        .sink_map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the other end is closed"));
+    Transport::new(stream, sink)
+}

@@ -42,6 +42,7 @@ pub struct Mount {
     pub(crate) tool_names: HashMap<String, String>,
     pub(crate) max_name_len: usize,
     pub(crate) shorten: bool,
+    pub(crate) as_proxy: bool,
 }
 
 impl Default for Mount {
@@ -52,6 +53,7 @@ impl Default for Mount {
             tool_names: HashMap::new(),
             max_name_len: MAX_NAME_LEN,
             shorten: false,
+            as_proxy: false,
         }
     }
 }
@@ -105,6 +107,15 @@ impl Mount {
         self
     }
 
+    /// Runs the child behind an in-process client session instead of calling it directly:
+    /// it gets the full lifecycle of a served server (its own `initialize`, session state,
+    /// log level), at the cost of a message hop per call. Lifespans run in both modes, so
+    /// this is never needed for them.
+    pub fn as_proxy(mut self) -> Self {
+        self.as_proxy = true;
+        self
+    }
+
     /// Shortens names over the limit deterministically: cut, then `_` and 8 hex digits of a
     /// hash of the full name. Calls to the short name are routed back.
     pub fn shorten_names(mut self) -> Self {
@@ -151,6 +162,11 @@ impl MountPoint {
             "namespace {namespace:?} is too long to shorten names under {} characters",
             options.max_name_len
         );
+        let service = if options.as_proxy {
+            tower::util::BoxCloneSyncService::new(super::in_process::InProcessSession::new(service))
+        } else {
+            service
+        };
         let renamed = options
             .tool_names
             .iter()
