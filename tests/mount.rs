@@ -425,3 +425,30 @@ async fn a_child_mounted_as_a_proxy_serves_through_its_own_session() {
         (1, 1)
     );
 }
+
+#[tokio::test]
+async fn an_import_is_a_copy_taken_at_build_time() {
+    let source = leaf();
+    let parent = Router::new().import("copy", &source, Mount::new());
+    source.add_tool("after", tool_fn(|| async { "too late" }));
+    let client = connect(parent).await;
+    assert_eq!(tool_names(&client).await, ["copy_leaf"]);
+    let result = client.call_tool("copy_leaf", json!({})).await.unwrap();
+    assert_eq!(text(&result.content), "from the leaf");
+    let read = client.read_resource("leaf://copy/items/9").await.unwrap();
+    let ResourceContents::Text(t) = &read.contents[0] else {
+        panic!("text expected")
+    };
+    assert_eq!(
+        (t.uri.as_str(), t.text.as_str()),
+        ("leaf://copy/items/9", "item 9")
+    );
+    assert_eq!(client.list_prompts().await.unwrap()[0].name, "copy_hint");
+}
+
+#[tokio::test]
+#[should_panic(expected = "over the limit of 64")]
+async fn importing_an_over_long_name_fails_at_build_time() {
+    let source = Router::new().tool("t".repeat(70), tool_fn(|| async { "" }));
+    let _ = Router::new().import("ns", &source, Mount::new().max_name_len(64));
+}

@@ -23,6 +23,7 @@ use crate::uri_template::UriTemplate;
 mod builders;
 mod dispatch;
 pub(crate) mod endpoint;
+mod import;
 mod in_process;
 mod lifespan;
 mod mount;

@@ -124,17 +124,30 @@ impl Mount {
     }
 }
 
-/// One mounted child.
-pub(crate) struct MountPoint {
+/// How one namespace renames: the names and URIs a client sees for a child's, and back.
+pub(crate) struct Names {
     pub(crate) namespace: String,
     pub(crate) options: Mount,
-    pub(crate) service: BoxedService,
     /// Exposed name → child name, for renamed tools.
     renamed: HashMap<String, String>,
     /// Shortened exposed name → child name, learnt while listing.
     shortened: std::sync::Mutex<HashMap<String, String>>,
+}
+
+/// One mounted child.
+pub(crate) struct MountPoint {
+    names: Names,
+    pub(crate) service: BoxedService,
     pub(crate) linked: tokio::sync::OnceCell<crate::peer::Peer>,
     pub(crate) started: tokio::sync::OnceCell<()>,
+}
+
+impl std::ops::Deref for MountPoint {
+    type Target = Names;
+
+    fn deref(&self) -> &Names {
+        &self.names
+    }
 }
 
 impl std::fmt::Debug for MountPoint {
@@ -156,17 +169,30 @@ impl MountPoint {
     /// # Panics
     /// When names are shortened but the namespace alone leaves no room under the limit.
     pub(crate) fn new(namespace: String, options: Mount, service: BoxedService) -> Self {
+        let service = if options.as_proxy {
+            tower::util::BoxCloneSyncService::new(super::in_process::InProcessSession::new(service))
+        } else {
+            service
+        };
+        Self {
+            names: Names::new(namespace, options),
+            service,
+            linked: tokio::sync::OnceCell::new(),
+            started: tokio::sync::OnceCell::new(),
+        }
+    }
+}
+
+impl Names {
+    /// # Panics
+    /// When names are shortened but the namespace alone leaves no room under the limit.
+    pub(crate) fn new(namespace: String, options: Mount) -> Self {
         assert!(
             !options.shorten
                 || namespace.len() + options.separator.len() + 10 <= options.max_name_len,
             "namespace {namespace:?} is too long to shorten names under {} characters",
             options.max_name_len
         );
-        let service = if options.as_proxy {
-            tower::util::BoxCloneSyncService::new(super::in_process::InProcessSession::new(service))
-        } else {
-            service
-        };
         let renamed = options
             .tool_names
             .iter()
@@ -175,11 +201,8 @@ impl MountPoint {
         Self {
             namespace,
             options,
-            service,
             renamed,
             shortened: Default::default(),
-            linked: tokio::sync::OnceCell::new(),
-            started: tokio::sync::OnceCell::new(),
         }
     }
 
