@@ -31,10 +31,12 @@
 //! | `turret-types` | [`types`] | the wire schema of every protocol revision |
 //! | `turret-core` | the crate root | service model, Router, handlers, client, session driver |
 //! | `turret-transport` | [`transport`] | stdio, child process, in-memory |
+//! | `turret-layers` | [`layers`] | tower layers: trace, cache, filter, transform, rate limit |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub use turret_core::*;
+pub use turret_layers as layers;
 pub use turret_transport as transport;
 
 /// The README's examples, compiled as doc tests so they stay true.
