@@ -26,32 +26,32 @@ fn not_allowed(reason: &'static str) -> Response<ResponseBody> {
 fn session_of<S, B>(
     shared: &Shared<S>,
     req: &Request<B>,
-) -> Result<Arc<HttpSession>, Response<ResponseBody>> {
+) -> Result<Arc<HttpSession>, Box<Response<ResponseBody>>> {
     let modern = header(req.headers(), PROTOCOL_VERSION)
         .and_then(ProtocolVersion::parse)
         .is_some_and(ProtocolVersion::is_sessionless);
     // 2026-07-28 has no sessions and no GET stream; neither has an endpoint without sessions.
     if modern || !shared.config.sessions {
-        return Err(not_allowed("this endpoint takes POST only"));
+        return Err(Box::new(not_allowed("this endpoint takes POST only")));
     }
     let Some(id) = header(req.headers(), SESSION_ID) else {
-        return Err(not_allowed("GET and DELETE need an Mcp-Session-Id"));
+        return Err(Box::new(not_allowed("GET and DELETE need an Mcp-Session-Id")));
     };
     shared
         .sessions
         .get(id, shared.config.session_idle)
         .ok_or_else(|| {
-            plain(
+            Box::new(plain(
                 StatusCode::NOT_FOUND,
                 "unknown or ended session: initialize again",
-            )
+            ))
         })
 }
 
 pub(crate) async fn open<S, B>(shared: &Arc<Shared<S>>, req: Request<B>) -> Response<ResponseBody> {
     let session = match session_of(shared, &req) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !Accept::of(req.headers()).sse {
         return plain(
@@ -163,6 +163,6 @@ pub(crate) fn delete<S, B>(shared: &Shared<S>, req: &Request<B>) -> Response<Res
             shared.sessions.remove(&session.id);
             plain(StatusCode::NO_CONTENT, "")
         }
-        Err(r) => r,
+        Err(r) => *r,
     }
 }

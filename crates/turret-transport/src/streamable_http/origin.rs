@@ -27,7 +27,7 @@ pub(crate) fn check(
     if !config.any_host {
         if let Some(host) = headers.get(http::header::HOST) {
             let host = host.to_str().map(host_of).unwrap_or_default();
-            if !config.allowed_hosts.iter().any(|h| *h == host) {
+            if !config.allowed_hosts.contains(&host) {
                 return Err("Host not allowed");
             }
         }
@@ -35,7 +35,7 @@ pub(crate) fn check(
     if !config.any_origin {
         if let Some(origin) = headers.get(http::header::ORIGIN) {
             let origin = origin.to_str().unwrap_or_default().to_ascii_lowercase();
-            let listed = config.allowed_origins.iter().any(|o| *o == origin);
+            let listed = config.allowed_origins.contains(&origin);
             let local = origin
                 .split_once("://")
                 .is_some_and(|(_, rest)| config.allowed_hosts.iter().any(|h| *h == host_of(rest)));
