@@ -35,7 +35,9 @@ fn session_of<S, B>(
         return Err(Box::new(not_allowed("this endpoint takes POST only")));
     }
     let Some(id) = header(req.headers(), SESSION_ID) else {
-        return Err(Box::new(not_allowed("GET and DELETE need an Mcp-Session-Id")));
+        return Err(Box::new(not_allowed(
+            "GET and DELETE need an Mcp-Session-Id",
+        )));
     };
     shared
         .sessions
