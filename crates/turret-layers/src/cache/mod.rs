@@ -388,7 +388,8 @@ impl<S> Cache<S> {
 
 fn record(outcome: &'static str, key: &Key) {
     tracing::Span::current().record("cache", outcome);
-    tracing::debug!(cache = outcome, caller = %key.caller, "cache {outcome}");
+    let target = key.target.as_deref().unwrap_or_default();
+    tracing::debug!(cache = outcome, kind = ?key.kind, target, caller = %key.caller, "cache {outcome}");
 }
 
 impl<S> Service<Request> for Cache<S>
