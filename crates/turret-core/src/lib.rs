@@ -36,7 +36,7 @@ pub use handler::{Args, CallParts, Extension, FromCall, Handler, Rejection, Stat
 pub use identity::Identity;
 pub use mrtr::{InputRequiredLayer, StateSealer};
 pub use peer::{Peer, PeerSink};
-pub use request::{Request, RequestContext, SessionLogLevel};
+pub use request::{McpService, Request, RequestContext, SessionLogLevel};
 pub use router::{prompt_fn, resource_fn, tool_fn, Notifier, ResourceUri, Router};
 pub use session::serve;
 pub use transport::{Incoming, Transport};

@@ -288,6 +288,36 @@ impl RequestContext {
     }
 }
 
+/// An MCP server as a service: what edges serve and routers mount. Implemented for every
+/// `tower::Service<Request>` answering [`ServerResult`](turret_types::ServerResult)s whose
+/// error converts into a [`BoxError`](crate::BoxError) and whose future can be spawned, so
+/// stock tower layers around a [`Router`](crate::Router) still qualify.
+pub trait McpService:
+    tower_service::Service<
+        Request,
+        Response = turret_types::ServerResult,
+        Error: Into<crate::BoxError>,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> McpService for T where
+    T: tower_service::Service<
+            Request,
+            Response = turret_types::ServerResult,
+            Error: Into<crate::BoxError>,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

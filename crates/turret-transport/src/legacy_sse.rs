@@ -32,7 +32,8 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tokio::sync::mpsc;
 use tower_service::Service;
-use turret_core::types::{JsonRpcMessage, ServerResult};
+use turret_core::types::JsonRpcMessage;
+use turret_core::McpService;
 use turret_core::{BoxError, Incoming, Transport};
 
 use crate::streamable_http::{
@@ -100,9 +101,7 @@ fn session_id() -> String {
 
 impl<S, B> Service<Request<B>> for LegacySseService<S>
 where
-    S: Service<turret_core::Request, Response = ServerResult> + Clone + Send + Sync + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: McpService,
     B: http_body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
@@ -135,9 +134,7 @@ where
 
 impl<S> LegacySseService<S>
 where
-    S: Service<turret_core::Request, Response = ServerResult> + Clone + Send + Sync + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: McpService,
 {
     /// Opens a session: its SSE stream starts with the `endpoint` event.
     fn open(&self) -> Response<ResponseBody> {

@@ -4,14 +4,13 @@ use serde_json::Value;
 use turret_types::meta::{SERVER_INFO_KEY, SUBSCRIPTION_ID_KEY};
 use turret_types::{
     ClientRequest, CompleteResult, DiscoverResult, EmptyResult, InitializeResult,
-    ListChangedCapability, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-    ListToolsResult, Meta, ProtocolVersion, ResourcesCapability, ServerCapabilities,
+    ListChangedCapability, Meta, ProtocolVersion, ResourcesCapability, ServerCapabilities,
     ServerNotification, ServerResult, SubscriptionsListenParams,
 };
 
 use super::endpoint::TemplateVariables;
 use super::lifespan::LifespanSignal;
-use super::{paginate, Registry, ResourceUri, Router};
+use super::{lists, Registry, ResourceUri, Router};
 use crate::error::McpError;
 use crate::param_headers::{self, ParamHeaders};
 use crate::request::{Request, RequestContext};
@@ -21,41 +20,6 @@ fn list_changed() -> Option<ListChangedCapability> {
         list_changed: Some(true),
         extra: Default::default(),
     })
-}
-
-/// Pulls one list's items and cursor out of a child's result.
-mod take {
-    use turret_types::{Prompt, Resource, ResourceTemplate, ServerResult, Tool};
-
-    use super::super::mounted::Page;
-
-    pub(super) fn tools(r: ServerResult) -> Option<Page<Tool>> {
-        match r {
-            ServerResult::ListTools(l) => Some((l.tools, l.next_cursor)),
-            _ => None,
-        }
-    }
-
-    pub(super) fn resources(r: ServerResult) -> Option<Page<Resource>> {
-        match r {
-            ServerResult::ListResources(l) => Some((l.resources, l.next_cursor)),
-            _ => None,
-        }
-    }
-
-    pub(super) fn templates(r: ServerResult) -> Option<Page<ResourceTemplate>> {
-        match r {
-            ServerResult::ListResourceTemplates(l) => Some((l.resource_templates, l.next_cursor)),
-            _ => None,
-        }
-    }
-
-    pub(super) fn prompts(r: ServerResult) -> Option<Page<Prompt>> {
-        match r {
-            ServerResult::ListPrompts(l) => Some((l.prompts, l.next_cursor)),
-            _ => None,
-        }
-    }
 }
 
 impl<S> Registry<S> {
@@ -139,126 +103,21 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 ..DiscoverResult::default()
             }),
             ClientRequest::Ping(_) => ServerResult::Empty(EmptyResult::default()),
-            ClientRequest::ListTools(p) if mounted => {
-                let own = registry
-                    .tools
-                    .entries
-                    .iter()
-                    .map(|e| e.def.clone())
-                    .collect();
-                let (tools, next_cursor) = self
-                    .list_merged(
-                        points,
-                        own,
-                        &child_ext,
-                        p.cursor.as_deref(),
-                        registry.page_size,
-                        ClientRequest::ListTools,
-                        take::tools,
-                        |m, mut t| {
-                            t.name = m.expose_name(&t.name, true)?;
-                            Ok(t)
-                        },
-                    )
-                    .await?;
-                ServerResult::ListTools(ListToolsResult {
-                    tools,
-                    next_cursor,
-                    ..Default::default()
-                })
-            }
             ClientRequest::ListTools(p) => {
-                let defs: Vec<_> = registry.tools.entries.iter().map(|e| &e.def).collect();
-                let (page, next_cursor) =
-                    paginate::page(&defs, p.cursor.as_deref(), registry.page_size)?;
-                ServerResult::ListTools(ListToolsResult {
-                    tools: page.into_iter().cloned().collect(),
-                    next_cursor,
-                    ..ListToolsResult::default()
-                })
+                self.list::<lists::Tools>(&registry, points, &child_ext, p.cursor.as_deref())
+                    .await?
             }
             ClientRequest::ListResources(p) => {
-                let own = registry
-                    .resources
-                    .entries
-                    .iter()
-                    .map(|e| e.def.clone())
-                    .collect();
-                let (resources, next_cursor) = self
-                    .list_merged(
-                        points,
-                        own,
-                        &child_ext,
-                        p.cursor.as_deref(),
-                        registry.page_size,
-                        ClientRequest::ListResources,
-                        take::resources,
-                        |m, mut r| {
-                            r.uri = m.expose_uri(&r.uri);
-                            Ok(r)
-                        },
-                    )
-                    .await?;
-                ServerResult::ListResources(ListResourcesResult {
-                    resources,
-                    next_cursor,
-                    ..Default::default()
-                })
+                self.list::<lists::Resources>(&registry, points, &child_ext, p.cursor.as_deref())
+                    .await?
             }
             ClientRequest::ListResourceTemplates(p) => {
-                let own = registry
-                    .templates
-                    .iter()
-                    .map(|(_, e)| e.def.clone())
-                    .collect();
-                let (resource_templates, next_cursor) = self
-                    .list_merged(
-                        points,
-                        own,
-                        &child_ext,
-                        p.cursor.as_deref(),
-                        registry.page_size,
-                        ClientRequest::ListResourceTemplates,
-                        take::templates,
-                        |m, mut t| {
-                            t.uri_template = m.expose_uri(&t.uri_template);
-                            Ok(t)
-                        },
-                    )
-                    .await?;
-                ServerResult::ListResourceTemplates(ListResourceTemplatesResult {
-                    resource_templates,
-                    next_cursor,
-                    ..Default::default()
-                })
+                self.list::<lists::Templates>(&registry, points, &child_ext, p.cursor.as_deref())
+                    .await?
             }
             ClientRequest::ListPrompts(p) => {
-                let own = registry
-                    .prompts
-                    .entries
-                    .iter()
-                    .map(|e| e.def.clone())
-                    .collect();
-                let (prompts, next_cursor) = self
-                    .list_merged(
-                        points,
-                        own,
-                        &child_ext,
-                        p.cursor.as_deref(),
-                        registry.page_size,
-                        ClientRequest::ListPrompts,
-                        take::prompts,
-                        |m, mut pr| {
-                            pr.name = m.expose_name(&pr.name, false)?;
-                            Ok(pr)
-                        },
-                    )
-                    .await?;
-                ServerResult::ListPrompts(ListPromptsResult {
-                    prompts,
-                    next_cursor,
-                    ..Default::default()
-                })
+                self.list::<lists::Prompts>(&registry, points, &child_ext, p.cursor.as_deref())
+                    .await?
             }
             ClientRequest::CallTool(p) if mounted && registry.tools.get(&p.name).is_none() => {
                 let (point, name) = registry

@@ -26,6 +26,7 @@ pub(crate) mod endpoint;
 mod import;
 mod in_process;
 mod lifespan;
+mod lists;
 mod mount;
 mod mounted;
 mod notify;
@@ -374,9 +375,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// service receives the whole `tools/call` request.
     pub fn tool_service<T>(self, def: Tool, service: T) -> Self
     where
-        T: Service<Request, Response = ServerResult> + Clone + Send + Sync + 'static,
-        T::Error: Into<BoxError>,
-        T::Future: Send + 'static,
+        T: crate::McpService,
     {
         self.insert_tool_entry(def, Arc::new(boxed(service)));
         self
@@ -511,9 +510,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// When `namespace` is already mounted.
     pub fn mount<T>(self, namespace: impl Into<String>, service: T) -> Self
     where
-        T: Service<Request, Response = ServerResult> + Clone + Send + Sync + 'static,
-        T::Error: Into<BoxError>,
-        T::Future: Send + 'static,
+        T: crate::McpService,
     {
         self.mount_with(namespace, service, Mount::new())
     }
@@ -525,9 +522,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// When `namespace` is already mounted.
     pub fn mount_with<T>(self, namespace: impl Into<String>, service: T, options: Mount) -> Self
     where
-        T: Service<Request, Response = ServerResult> + Clone + Send + Sync + 'static,
-        T::Error: Into<BoxError>,
-        T::Future: Send + 'static,
+        T: crate::McpService,
     {
         let point = mount::MountPoint::new(namespace.into(), options, boxed(service));
         self.update(|r| r.mounts.add(point));
@@ -603,9 +598,7 @@ where
 
 fn boxed<T>(service: T) -> BoxedService
 where
-    T: Service<Request, Response = ServerResult> + Clone + Send + Sync + 'static,
-    T::Error: Into<BoxError>,
-    T::Future: Send + 'static,
+    T: crate::McpService,
 {
     use tower::ServiceExt as _;
     BoxCloneSyncService::new(service.map_err(Into::into))

@@ -116,35 +116,3 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             .map_err(McpError::from_box_error)
     }
 }
-
-impl<S: Clone + Send + Sync + 'static> Router<S> {
-    /// One page of a list that merges this router's own items (first) with every child's
-    /// (in mount order, renamed by `expose`). The cursor is an offset into the merged list.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn list_merged<T, F, G, E>(
-        &self,
-        points: &[Arc<MountPoint>],
-        own: Vec<T>,
-        extensions: &Extensions,
-        cursor: Option<&str>,
-        page_size: usize,
-        request: F,
-        take: G,
-        expose: E,
-    ) -> Result<Page<T>, McpError>
-    where
-        T: Clone,
-        F: Fn(PaginatedRequestParams) -> ClientRequest,
-        G: Fn(ServerResult) -> Option<Page<T>>,
-        E: Fn(&MountPoint, T) -> Result<T, McpError>,
-    {
-        self.link_mounts(points).await;
-        let mut all = own;
-        for (point, items) in self.gather(points, extensions, request, take).await {
-            for item in items {
-                all.push(expose(&point, item)?);
-            }
-        }
-        super::paginate::page(&all, cursor, page_size)
-    }
-}

@@ -37,7 +37,7 @@ use tokio_util::sync::CancellationToken;
 use tower::Layer as _;
 use tower_service::Service;
 use turret_core::mrtr::InputRequired;
-use turret_core::types::ServerResult;
+use turret_core::McpService;
 use turret_core::{BoxError, InputRequiredLayer};
 
 mod config;
@@ -100,9 +100,7 @@ impl<S> std::fmt::Debug for StreamableHttpService<S> {
 
 impl<S> StreamableHttpService<S>
 where
-    S: Service<turret_core::Request, Response = ServerResult> + Clone + Send + Sync + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: McpService,
 {
     /// An endpoint serving `service` with the default configuration.
     pub fn new(service: S) -> Self {
@@ -149,9 +147,7 @@ pub(crate) fn plain(status: StatusCode, reason: &'static str) -> Response<Respon
 
 impl<S, B> Service<Request<B>> for StreamableHttpService<S>
 where
-    S: Service<turret_core::Request, Response = ServerResult> + Clone + Send + Sync + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: McpService,
     B: http_body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,

@@ -9,14 +9,14 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tokio::sync::mpsc;
 use tower::ServiceExt as _;
-use tower_service::Service;
 use turret_core::session::SessionState;
 use turret_core::types::meta::PROTOCOL_VERSION_KEY;
 use turret_core::types::{
     ClientNotification, ClientRequest, ClientResult, ErrorCode, JsonRpcError, JsonRpcMessage,
     JsonRpcNotification, JsonRpcRequest, JsonRpcResponse, ProtocolVersion, RequestId,
-    ServerNotification, ServerRequest, ServerResult,
+    ServerNotification, ServerRequest,
 };
+use turret_core::McpService;
 use turret_core::{BoxError, McpError, Peer, PeerSink};
 
 use super::headers::{self, header, PROTOCOL_VERSION, SESSION_ID};
@@ -147,9 +147,7 @@ fn is_modern(headers: &HeaderMap, message: &JsonRpcMessage) -> bool {
 
 pub(crate) async fn handle<S, B>(shared: Arc<Shared<S>>, req: Request<B>) -> Response<ResponseBody>
 where
-    S: Service<turret_core::Request, Response = ServerResult> + Clone + Send + Sync + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: McpService,
     B: http_body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
@@ -214,9 +212,7 @@ async fn modern<S>(
     accept: Accept,
 ) -> Response<ResponseBody>
 where
-    S: Service<turret_core::Request, Response = ServerResult> + Clone + Send + Sync + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: McpService,
 {
     match message {
         JsonRpcMessage::Request(r) => {
@@ -254,9 +250,7 @@ async fn handshake<S>(
     accept: Accept,
 ) -> Response<ResponseBody>
 where
-    S: Service<turret_core::Request, Response = ServerResult> + Clone + Send + Sync + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: McpService,
 {
     let header_version = match header(&parts.headers, PROTOCOL_VERSION) {
         None => None,
@@ -392,9 +386,7 @@ async fn run<S>(
     era: Era,
 ) -> Response<ResponseBody>
 where
-    S: Service<turret_core::Request, Response = ServerResult> + Clone + Send + Sync + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
+    S: McpService,
 {
     let id = r.id.clone();
     let modern = matches!(era, Era::Modern);
