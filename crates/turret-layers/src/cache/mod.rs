@@ -98,17 +98,55 @@ impl Default for Config {
     }
 }
 
-/// A stored answer and its size as JSON.
+/// A stored answer, the whole key it answers, and its size as JSON.
 #[derive(Debug)]
 struct Entry {
+    key: Key,
     result: ServerResult,
     bytes: u32,
+}
+
+/// The cache is keyed by a 64-bit fingerprint of the [`Key`] (cheap for the cache to hash
+/// and compare, as it does often); the entry keeps the whole key, checked on every hit, so two
+/// keys with one fingerprint only cost each other a miss.
+type Fingerprint = u64;
+
+/// Hashes a fingerprint to itself: it is already a (randomly seeded) hash.
+#[derive(Debug, Clone, Copy, Default)]
+struct Prehashed;
+
+impl std::hash::BuildHasher for Prehashed {
+    type Hasher = PrehashedHasher;
+
+    fn build_hasher(&self) -> Self::Hasher {
+        PrehashedHasher(0)
+    }
+}
+
+#[derive(Debug)]
+struct PrehashedHasher(u64);
+
+impl std::hash::Hasher for PrehashedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// The cache the services of one layer share.
 struct Shared {
     config: Config,
-    entries: moka::sync::Cache<Key, Arc<Entry>>,
+    entries: moka::sync::Cache<Fingerprint, Arc<Entry>, Prehashed>,
+    fingerprints: std::hash::RandomState,
     changes: Option<ChangeFeed>,
     /// The inner service's tool definitions, for their annotations.
     catalog: Catalog,
@@ -124,17 +162,18 @@ impl Shared {
         let floor = (config.max_bytes / config.max_entries.max(1)).max(1);
         let entries = moka::sync::Cache::builder()
             .max_capacity(config.max_bytes)
-            .weigher(move |k: &Key, e: &Arc<Entry>| {
-                let bytes = u64::from(e.bytes) + k.params.len() as u64;
+            .weigher(move |_: &Fingerprint, e: &Arc<Entry>| {
+                let bytes = u64::from(e.bytes) + e.key.params.len() as u64;
                 u32::try_from(bytes.max(floor)).unwrap_or(u32::MAX)
             })
             .time_to_live(config.ttl)
             .support_invalidation_closures()
-            .build();
+            .build_with_hasher(Prehashed);
         Self {
             catalog: Catalog::new(config.definitions_ttl),
             config,
             entries,
+            fingerprints: std::hash::RandomState::new(),
             changes: changes.map(ChangeFeed::new),
             epoch: AtomicU64::new(0),
         }
@@ -155,8 +194,10 @@ impl Shared {
             Some(change) => {
                 let change = change.clone();
                 // Closures are enabled at build time, so registering cannot fail.
-                let _ = self.entries.invalidate_entries_if(move |k, _| {
-                    k.kind.stale_after(k.target.as_deref(), Some(&change))
+                let _ = self.entries.invalidate_entries_if(move |_, e| {
+                    e.key
+                        .kind
+                        .stale_after(e.key.target.as_deref(), Some(&change))
                 });
             }
         }
@@ -170,6 +211,18 @@ impl Shared {
             Kind::Read => self.config.resources,
             Kind::Call => self.config.annotated_tools || !self.config.tools.is_empty(),
         }
+    }
+
+    fn fingerprint(&self, key: &Key) -> Fingerprint {
+        use std::hash::BuildHasher as _;
+        self.fingerprints.hash_one(key)
+    }
+
+    /// The stored answer to `key`, if any.
+    fn get(&self, key: &Key) -> Option<Arc<Entry>> {
+        self.entries
+            .get(&self.fingerprint(key))
+            .filter(|e| e.key == *key)
     }
 
     fn store(&self, key: Key, result: &ServerResult, epoch: u64) {
@@ -189,11 +242,13 @@ impl Shared {
         if bytes > self.config.max_bytes {
             return;
         }
+        let fingerprint = self.fingerprint(&key);
         let entry = Entry {
+            key,
             result: result.clone(),
             bytes: u32::try_from(bytes).unwrap_or(u32::MAX),
         };
-        self.entries.insert(key, Arc::new(entry));
+        self.entries.insert(fingerprint, Arc::new(entry));
     }
 }
 
@@ -435,7 +490,7 @@ where
                     return inner.call(req).await.map_err(Into::into);
                 }
             }
-            if let Some(entry) = shared.entries.get(&key) {
+            if let Some(entry) = shared.get(&key) {
                 record("hit", &key);
                 return Ok(entry.result.clone());
             }
