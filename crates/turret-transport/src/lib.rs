@@ -14,5 +14,6 @@ pub mod streamable_http;
 
 pub use child::{ChildHandle, ChildProcess};
 pub use framing::from_io;
+pub use http_client::{LegacySseClient, StreamableHttpClient};
 pub use memory::memory_pair;
 pub use stdio::{serve_stdio, stdio};

@@ -6,7 +6,8 @@
 //! a `supportedVersions` array naming a version this client speaks; an empty `{}` is not one)
 //! means a modern server, and the newest common version is used; a
 //! recognised modern error (`-32022` with `data.supported`) means a modern server that wants
-//! another version, so the probe is retried with one it supports; any other answer, or none
+//! another version, so the probe is retried with one it supports (each version at most twice:
+//! the refused one may be the one the server lists); any other answer, or none
 //! within the probe timeout, means a legacy server, and the client falls back to `initialize`.
 
 use std::time::Duration;
@@ -130,7 +131,10 @@ impl Negotiation<'_> {
                     )))
                 }
             };
-            if let Some(next) = speaks(&listed).find(|v| v.is_sessionless() && !tried.contains(v)) {
+            // A server may refuse even a version it lists (an HTTP gateway that rejects the
+            // first request, say): each version gets a second try, so the loop stays bounded.
+            let untried = |v: &ProtocolVersion| tried.iter().filter(|t| *t == v).count() < 2;
+            if let Some(next) = speaks(&listed).find(|v| v.is_sessionless() && untried(v)) {
                 version = next;
                 continue;
             }

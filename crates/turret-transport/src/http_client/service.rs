@@ -1,0 +1,88 @@
+//! The HTTP client underneath: any `tower::Service` from `http::Request` to `http::Response`,
+//! erased to one type; by default hyper-util's pooled client over plain TCP with
+//! `TCP_NODELAY`.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tower::util::BoxCloneSyncService;
+use tower::ServiceExt as _;
+use turret_core::BoxError;
+
+/// The body of a response, whatever the HTTP client's own body type.
+pub(crate) type ResponseBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// The HTTP client, type-erased.
+pub(crate) type HttpService =
+    BoxCloneSyncService<Request<Full<Bytes>>, Response<ResponseBody>, BoxError>;
+
+/// How long connecting to the server may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default client: hyper-util's legacy client (connection pool, HTTP/1.1) over plain
+/// TCP, `TCP_NODELAY` set, every resolved address tried in turn.
+pub(crate) fn default_service() -> HttpService {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build(connector);
+    erase(client)
+}
+
+/// Erases any HTTP client service to [`HttpService`].
+pub(crate) fn erase<S, B>(service: S) -> HttpService
+where
+    S: tower_service::Service<Request<Full<Bytes>>, Response = Response<B>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    BoxCloneSyncService::new(
+        service
+            .map_response(|response: Response<B>| {
+                response.map(|body| body.map_err(Into::into).boxed_unsync())
+            })
+            .map_err(Into::into),
+    )
+}
+
+/// The media type of a response (`text/event-stream`, `application/json`…), lowercased and
+/// without parameters; empty when absent.
+pub(crate) fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// The longest non-streaming body read (16 MiB).
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Reads a whole (non-streaming) body, up to 16 MiB.
+pub(crate) async fn read_body(mut body: ResponseBody) -> Result<Bytes, String> {
+    let mut out = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("reading the response body failed: {e}"))?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > MAX_BODY {
+                return Err(format!("the response body is longer than {MAX_BODY} bytes"));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out.freeze())
+}
