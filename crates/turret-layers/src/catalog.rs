@@ -295,6 +295,16 @@ fn lookup(r: &Resources, uri: &str) -> Option<ResourceMatch> {
         })
 }
 
+/// Marks the list requests a layer sends on its own to learn definitions: the cache does not
+/// report them on the caller's span, rate limits do not count them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Internal;
+
+/// Whether `req` is a layer's own list request.
+pub(crate) fn is_internal(req: &Request) -> bool {
+    req.extensions().get::<Internal>().is_some()
+}
+
 /// Every page of a list, following cursors.
 async fn list_all<S>(
     service: S,
@@ -312,9 +322,11 @@ where
             cursor: cursor.take(),
             ..Default::default()
         });
+        let mut ext = ext.clone();
+        ext.insert(Internal);
         let page = service
             .clone()
-            .oneshot(Request::from_parts(message, ext.clone()))
+            .oneshot(Request::from_parts(message, ext))
             .await
             .map_err(Into::into)?;
         cursor = match &page {

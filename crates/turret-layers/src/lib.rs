@@ -38,8 +38,8 @@
 //! ```
 //!
 //! Order matters as it does in any stack: trace outermost to see everything; rate limits
-//! before the filter and the cache (which list the inner service for definitions, and should
-//! not be counted); the cache inside the filter, so hidden items are never answered from it.
+//! before the work they protect; the cache inside the filter, so a hidden item is refused
+//! before the cache is asked (and lists are filtered per answer).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

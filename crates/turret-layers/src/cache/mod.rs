@@ -441,8 +441,10 @@ impl<S> Cache<S> {
     }
 }
 
-fn record(outcome: &'static str, key: &Key) {
-    tracing::Span::current().record("cache", outcome);
+fn record(outcome: &'static str, key: &Key, internal: bool) {
+    if !internal {
+        tracing::Span::current().record("cache", outcome);
+    }
     let target = key.target.as_deref().unwrap_or_default();
     tracing::debug!(cache = outcome, kind = ?key.kind, target, caller = %key.caller, "cache {outcome}");
 }
@@ -477,6 +479,7 @@ where
                 .as_deref()
                 .is_some_and(|t| shared.config.tools.contains(t));
         let lister = (!named).then(|| self.inner.clone());
+        let internal = crate::catalog::is_internal(&req);
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         ResponseFuture::new(async move {
@@ -491,10 +494,10 @@ where
                 }
             }
             if let Some(entry) = shared.get(&key) {
-                record("hit", &key);
+                record("hit", &key, internal);
                 return Ok(entry.result.clone());
             }
-            record("miss", &key);
+            record("miss", &key, internal);
             let epoch = shared.epoch.load(Ordering::SeqCst);
             let result = inner.call(req).await.map_err(Into::into)?;
             shared.store(key, &result, epoch);

@@ -9,8 +9,8 @@
 //! for the concurrency limit. Nothing waits: unlike tower's `RateLimit`, a busy caller does
 //! not hold up the others.
 //!
-//! Put it outside layers that list the inner service on their own (the filter and the cache
-//! do), so only the clients' requests are counted.
+//! The list requests the filter and the cache send on their own to learn definitions are not
+//! counted, wherever the rate limit sits in the stack.
 //!
 //! ```
 //! use std::time::Duration;
@@ -291,12 +291,13 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let counted = self
-            .shared
-            .limits
-            .methods
-            .as_ref()
-            .is_none_or(|m| m.contains(req.method()));
+        let counted = !crate::catalog::is_internal(&req)
+            && self
+                .shared
+                .limits
+                .methods
+                .as_ref()
+                .is_none_or(|m| m.contains(req.method()));
         let permit = if counted {
             match self.shared.admit(Caller::of(&req)) {
                 Ok(permit) => permit,

@@ -129,3 +129,16 @@ async fn concurrency_is_limited_per_caller() {
     gate.notify_waiters();
     third.await.unwrap().unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_filters_own_list_requests_are_not_counted() {
+    let router = Router::new().tool("t", tool_fn(|| async { "ok" }).tags(["public"]));
+    // The filter lists the tools to judge the call by its tags, through the limit.
+    let service = ServiceBuilder::new()
+        .layer(crate::FilterLayer::new().include_tags(["public"]))
+        .layer(RateLimitLayer::new(1, Duration::from_secs(60)))
+        .service(router);
+    service.clone().oneshot(call("t", None)).await.unwrap();
+    let wait = retry_after(service.oneshot(call("t", None)).await.unwrap_err());
+    assert!(wait > 59_000, "{wait}");
+}
