@@ -11,8 +11,6 @@
 
 #[path = "support/fixture.rs"]
 mod fixture;
-#[path = "support/http_example.rs"]
-mod http_example;
 
 use std::process::Command;
 use std::sync::Mutex;
@@ -40,7 +38,7 @@ fn run(suite: Suite, scenario: &str) {
         Suite::Next2026 => ("bin/conformance_next", &["--spec-version", "2026-07-28"]),
     };
     let suite_program = fixture::harness_program(program);
-    let client = http_example::example("conformance_client");
+    let client = fixture::example("conformance_client");
     let netns = fixture::shared_dir().join("harness/netns-run.sh");
     let mut command = Command::new(&netns);
     command

@@ -10,37 +10,51 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// The fixture server binary, built once per test binary with `cargo build --example
-/// fixture_server` (a no-op when `cargo test` already built it). The path comes from cargo's
-/// own build report, so `CARGO_TARGET_DIR` and `--target-dir` are honored.
+/// The fixture server binary (see [`example`]).
 pub fn fixture_server() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(build).as_path()
+    PATH.get_or_init(|| example("fixture_server")).as_path()
 }
 
-fn build() -> PathBuf {
+/// The example program `name`, built once per test binary with `cargo build --example NAME`
+/// (a no-op when `cargo test` already built it). The path comes from cargo's own build
+/// report, so `CARGO_TARGET_DIR` and `--target-dir` are honored.
+pub fn example(name: &str) -> PathBuf {
+    static BUILT: OnceLock<std::sync::Mutex<std::collections::HashMap<String, PathBuf>>> =
+        OnceLock::new();
+    let mut built = BUILT
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    built
+        .entry(name.to_owned())
+        .or_insert_with(|| build(name))
+        .clone()
+}
+
+fn build(name: &str) -> PathBuf {
     let output = Command::new(env!("CARGO"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
             "build",
             "--example",
-            "fixture_server",
+            name,
             "--message-format=json-render-diagnostics",
         ])
         .output()
-        .expect("could not run cargo to build the fixture server");
+        .expect("could not run cargo to build the example");
     assert!(
         output.status.success(),
-        "cargo build --example fixture_server failed:\n{}",
+        "cargo build --example {name} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let executable = stdout
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "fixture_server")
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .expect("cargo did not report the fixture server's executable");
+        .unwrap_or_else(|| panic!("cargo did not report the executable of example {name}"));
     assert!(
         executable.is_file(),
         "cargo reported {} but it is not there",
