@@ -63,8 +63,11 @@ impl std::fmt::Debug for Catalog {
     }
 }
 
-fn fresh(at: Instant, ttl: Duration) -> bool {
-    at.elapsed() < ttl
+/// Whether a snapshot taken at `at` may answer for `name`: younger than `ttl`, and holding
+/// it unless it is too young to be worth refreshing for a missing item.
+fn usable(at: Instant, ttl: Duration, has: impl FnOnce() -> bool) -> bool {
+    let age = at.elapsed();
+    age < ttl && (age < MIN_REFRESH || has())
 }
 
 impl Catalog {
@@ -109,7 +112,7 @@ impl Catalog {
     {
         let cached = T::slot(&self.read()).clone();
         if let Some(l) = cached {
-            if fresh(l.at, self.ttl) && (l.items.contains_key(name) || !stale(l.at)) {
+            if usable(l.at, self.ttl, || l.items.contains_key(name)) {
                 return Ok(l.items.get(name).cloned());
             }
         }
@@ -181,7 +184,7 @@ impl Catalog {
     {
         let cached = self.read().resources.clone();
         if let Some(r) = cached {
-            if fresh(r.at, self.ttl) && (has(&r) || !stale(r.at)) {
+            if usable(r.at, self.ttl, || has(&r)) {
                 return Ok(r);
             }
         }
@@ -271,11 +274,6 @@ impl Named for Prompt {
     fn slot_mut(state: &mut State) -> &mut Option<Arc<Listing<Self>>> {
         &mut state.prompts
     }
-}
-
-/// Old enough that a missing item is worth one refresh.
-fn stale(at: Instant) -> bool {
-    at.elapsed() >= MIN_REFRESH
 }
 
 fn lookup(r: &Resources, uri: &str) -> Option<ResourceMatch> {

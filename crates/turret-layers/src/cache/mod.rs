@@ -218,14 +218,12 @@ impl Shared {
         self.fingerprints.hash_one(key)
     }
 
-    /// The stored answer to `key`, if any.
-    fn get(&self, key: &Key) -> Option<Arc<Entry>> {
-        self.entries
-            .get(&self.fingerprint(key))
-            .filter(|e| e.key == *key)
+    /// The stored answer to `key` (whose fingerprint is `fingerprint`), if any.
+    fn get(&self, key: &Key, fingerprint: Fingerprint) -> Option<Arc<Entry>> {
+        self.entries.get(&fingerprint).filter(|e| e.key == *key)
     }
 
-    fn store(&self, key: Key, result: &ServerResult, epoch: u64) {
+    fn store(&self, key: Key, fingerprint: Fingerprint, result: &ServerResult, epoch: u64) {
         let storable = match result {
             ServerResult::CallTool(r) => r.is_error != Some(true),
             ServerResult::InputRequired(_) | ServerResult::Other(_) => false,
@@ -242,7 +240,6 @@ impl Shared {
         if bytes > self.config.max_bytes {
             return;
         }
-        let fingerprint = self.fingerprint(&key);
         let entry = Entry {
             key,
             result: result.clone(),
@@ -493,14 +490,15 @@ where
                     return inner.call(req).await.map_err(Into::into);
                 }
             }
-            if let Some(entry) = shared.get(&key) {
+            let fingerprint = shared.fingerprint(&key);
+            if let Some(entry) = shared.get(&key, fingerprint) {
                 record("hit", &key, internal);
                 return Ok(entry.result.clone());
             }
             record("miss", &key, internal);
             let epoch = shared.epoch.load(Ordering::SeqCst);
             let result = inner.call(req).await.map_err(Into::into)?;
-            shared.store(key, &result, epoch);
+            shared.store(key, fingerprint, &result, epoch);
             Ok(result)
         })
     }
