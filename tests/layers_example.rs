@@ -3,14 +3,15 @@
 
 #[path = "support/client.rs"]
 mod client;
+#[path = "support/fixture.rs"]
+mod fixture;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use client::{start_child, stop_child, text, tool_names};
+use fixture::example;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client as HttpClient;
@@ -19,34 +20,6 @@ use serde_json::{json, Value};
 use turret::client::Client;
 use turret::transport::ChildProcess;
 use turret::types::{ErrorCode, ResourceContents};
-
-/// The example's executable, built once per test binary.
-fn example() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let output = Command::new(env!("CARGO"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args([
-                "build",
-                "--example",
-                "layers",
-                "--message-format=json-render-diagnostics",
-            ])
-            .output()
-            .expect("cargo build --example layers");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "layers")
-            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .expect("the example's executable")
-    })
-}
 
 fn news(contents: &[ResourceContents]) -> String {
     match &contents[0] {
@@ -57,7 +30,7 @@ fn news(contents: &[ResourceContents]) -> String {
 
 #[tokio::test]
 async fn the_example_serves_its_layers_over_stdio() {
-    let server = ChildProcess::new(example()).env("RUST_LOG", "off");
+    let server = ChildProcess::new(example("layers")).env("RUST_LOG", "off");
     let (client, child) = start_child(server, Client::builder(), "examples/layers").await;
 
     assert_eq!(tool_names(&client).await, ["search", "publish", "slow"]);
@@ -104,7 +77,7 @@ async fn the_example_serves_its_layers_over_stdio() {
 
 #[tokio::test]
 async fn the_example_serves_http_with_tower_http_layers() {
-    let mut child = Command::new(example())
+    let mut child = Command::new(example("layers"))
         .args(["--http", "127.0.0.1:0"])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
