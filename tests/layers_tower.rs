@@ -1,8 +1,8 @@
 //! tower's stock layers around a Router and around a proxy, served over a real transport:
 //! `TimeoutLayer` (a slow tool times out with a clear error), `ConcurrencyLimitLayer` (a
 //! second call waits for the first), `BufferLayer` (waiting calls queue) and `LoadShedLayer`
-//! (a call that finds the buffer full is shed). And tower-http's layers on the
-//! HTTP edge: request id, trace, CORS, compression.
+//! (a call that finds the buffer full is shed); `RetryLayer` retries a call that failed.
+//! And tower-http's layers on the HTTP edge: request id, trace, CORS, compression.
 
 #[path = "support/layers.rs"]
 mod layers_support;
@@ -198,4 +198,79 @@ async fn tower_http_layers_compose_on_the_http_edge() {
 
     let _ = stop.send(());
     let _: Result<(), std::io::Error> = server.await.unwrap();
+}
+
+/// Retries a failed request, at most the given number of times.
+#[derive(Clone)]
+struct RetryOnError(usize);
+
+impl<E> tower::retry::Policy<Request, ServerResult, E> for RetryOnError {
+    type Future = std::future::Ready<()>;
+
+    fn retry(
+        &mut self,
+        _: &mut Request,
+        result: &mut Result<ServerResult, E>,
+    ) -> Option<Self::Future> {
+        if result.is_err() && self.0 > 0 {
+            self.0 -= 1;
+            Some(std::future::ready(()))
+        } else {
+            None
+        }
+    }
+
+    fn clone_request(&mut self, req: &Request) -> Option<Request> {
+        Some(req.clone())
+    }
+}
+
+#[tokio::test]
+async fn retry_composes_around_a_router_and_a_proxy() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    // A leaf that fails every other call with a protocol error.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let flaky = {
+        let calls = calls.clone();
+        tower::service_fn(move |_: Request| {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n % 2 == 0 {
+                    Err(turret::McpError::internal("flaky backend"))
+                } else {
+                    Ok(ServerResult::CallTool(
+                        turret::types::CallToolResult::success(vec![
+                            turret::types::ContentBlock::text("ok"),
+                        ]),
+                    ))
+                }
+            }
+        })
+    };
+    let def = turret::types::Tool {
+        name: "flaky".into(),
+        input_schema: Arc::new(json!({"type": "object"}).as_object().cloned().unwrap()),
+        ..Default::default()
+    };
+    let router = Router::new().tool_service(def, flaky);
+
+    let client = connect(
+        ServiceBuilder::new()
+            .retry(RetryOnError(1))
+            .service(router.clone()),
+    )
+    .await;
+    client.call_tool("flaky", json!({})).await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "failed once, retried once");
+
+    let backend = connect(router).await;
+    let client = connect(
+        ServiceBuilder::new()
+            .retry(RetryOnError(1))
+            .service(proxy(backend)),
+    )
+    .await;
+    client.call_tool("flaky", json!({})).await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 4, "the proxy retried too");
 }
