@@ -5,46 +5,11 @@
 #[path = "support/fixture.rs"]
 mod fixture;
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-/// A fixture server on an ephemeral loopback port, killed when dropped.
-struct HttpFixture {
-    child: Child,
-    url: String,
-}
-
-impl HttpFixture {
-    fn start() -> Self {
-        let mut child = Command::new(fixture::fixture_server())
-            .args(["--http", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("could not start the fixture server");
-        let mut lines = BufReader::new(child.stderr.take().expect("stderr is piped")).lines();
-        let url = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|line| line.strip_prefix("fixture_server: ").map(str::to_owned))
-            .expect("the fixture server did not print its address");
-        // Keep draining its log so it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self { child, url }
-    }
-}
-
-impl Drop for HttpFixture {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn run_suite(program: &str, args: &[&str]) -> (bool, String) {
-    let server = HttpFixture::start();
+    let server = fixture::HttpFixture::start();
     let program = fixture::harness_program(program);
     let mut command = Command::new(program);
     command

@@ -147,3 +147,41 @@ pub fn run_with_timeout(command: &mut Command, timeout: Duration) -> Output {
         stderr: stderr.join().unwrap_or_default(),
     }
 }
+
+/// A fixture server on an ephemeral loopback port, killed when dropped.
+pub struct HttpFixture {
+    child: std::process::Child,
+    /// The MCP endpoint, `http://127.0.0.1:PORT/mcp`.
+    pub url: String,
+}
+
+impl HttpFixture {
+    /// Starts `fixture_server --http 127.0.0.1:0` and waits for its address.
+    pub fn start() -> Self {
+        let mut child = Command::new(fixture_server())
+            .args(["--http", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("could not start the fixture server");
+        let mut lines =
+            std::io::BufReader::new(child.stderr.take().expect("stderr is piped")).lines();
+        use std::io::BufRead as _;
+        let url = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| line.strip_prefix("fixture_server: ").map(str::to_owned))
+            .expect("the fixture server did not print its address");
+        // Keep draining its log so it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self { child, url }
+    }
+}
+
+impl Drop for HttpFixture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
