@@ -91,11 +91,62 @@ pub fn modern(id: i64, method: &str, mut params: Value) -> Value {
     rpc(id, method, params)
 }
 
+/// Handshake-era `initialize` params at `version`, declaring `capabilities`, with a
+/// `clientInfo` of `name` and `version`.
+pub fn initialize_params(version: &str, capabilities: Value, client: (&str, &str)) -> Value {
+    json!({
+        "protocolVersion": version,
+        "capabilities": capabilities,
+        "clientInfo": { "name": client.0, "version": client.1 },
+    })
+}
+
+/// A JSON-RPC `tools/call` request of tool `name` with `arguments`.
+pub fn tool_call(id: i64, name: &str, arguments: Value) -> Value {
+    rpc(
+        id,
+        "tools/call",
+        json!({ "name": name, "arguments": arguments }),
+    )
+}
+
+/// A 2026-07-28 `tools/call` request of tool `name` with `arguments`.
+pub fn modern_tool_call(id: i64, name: &str, arguments: Value) -> Value {
+    modern(
+        id,
+        "tools/call",
+        json!({ "name": name, "arguments": arguments }),
+    )
+}
+
 /// A handshake-era session: its id and the revision it negotiated.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id: String,
     pub version: String,
+}
+
+/// A service [`TestServer`] can serve: what [`StreamableHttpService`] wraps.
+pub trait Served:
+    Service<turret::Request, Response = ServerResult, Error: Into<BoxError>, Future: Send + 'static>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> Served for S where
+    S: Service<
+            turret::Request,
+            Response = ServerResult,
+            Error: Into<BoxError>,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + Sync
+        + 'static
+{
 }
 
 /// A streamable HTTP endpoint served over real TCP, and a client for it.
@@ -112,40 +163,44 @@ pub struct TestServer {
 impl TestServer {
     /// Serves `service` with the transport's own [`serve`] helper (which puts the peer's
     /// address into each request).
-    pub async fn start<S>(service: StreamableHttpService<S>) -> Self
-    where
-        S: Service<turret::Request, Response = ServerResult> + Clone + Send + Sync + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
-    {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let svc = service.clone();
-        let serving = tokio::spawn(serve(listener, svc, async move {
-            let _ = stopped.await;
-        }));
-        Self::new(addr, Arc::new(move || service.shutdown()), stop, serving)
+    pub async fn start<S: Served>(service: StreamableHttpService<S>) -> Self {
+        Self::start_with(service, |listener, svc, stopped| {
+            tokio::spawn(serve(listener, svc, async move {
+                let _ = stopped.await;
+            }))
+        })
+        .await
     }
 
     /// Serves `service` nested at `/mcp` in an axum router, with `axum::serve`.
-    pub async fn start_axum<S>(service: StreamableHttpService<S>) -> Self
-    where
-        S: Service<turret::Request, Response = ServerResult> + Clone + Send + Sync + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
-    {
+    pub async fn start_axum<S: Served>(service: StreamableHttpService<S>) -> Self {
+        Self::start_with(service, |listener, svc, stopped| {
+            let app = axum::Router::new().nest_service("/mcp", svc);
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.await;
+                    })
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// Binds `127.0.0.1:0` and hands the listener, a clone of `service` and the stop signal
+    /// to `spawn`, which starts serving.
+    async fn start_with<S: Served>(
+        service: StreamableHttpService<S>,
+        spawn: impl FnOnce(
+            TcpListener,
+            StreamableHttpService<S>,
+            oneshot::Receiver<()>,
+        ) -> JoinHandle<std::io::Result<()>>,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = axum::Router::new().nest_service("/mcp", service.clone());
-        let serving = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let serving = spawn(listener, service.clone(), stopped);
         Self::new(addr, Arc::new(move || service.shutdown()), stop, serving)
     }
 
@@ -224,11 +279,7 @@ impl TestServer {
             .post(&rpc(
                 0,
                 "initialize",
-                json!({
-                    "protocolVersion": version,
-                    "capabilities": capabilities,
-                    "clientInfo": { "name": "http-test", "version": "0.0.0" },
-                }),
+                initialize_params(version, capabilities, ("http-test", "0.0.0")),
             ))
             .send()
             .await;
@@ -342,6 +393,13 @@ impl Req {
             local_addr,
             body,
         }
+    }
+
+    /// Sends the request and asserts the response's status.
+    pub async fn expect(self, status: StatusCode) -> Reply {
+        let reply = self.send().await;
+        assert_eq!(reply.status, status, "{reply:?}");
+        reply
     }
 }
 
