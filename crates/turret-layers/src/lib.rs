@@ -43,6 +43,9 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod macros;
+
 pub mod cache;
 mod caller;
 mod catalog;

@@ -49,20 +49,15 @@
 //! ```
 
 use std::collections::HashSet;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use tokio::sync::broadcast;
 use tower_layer::Layer;
-use tower_service::Service;
 use turret_core::router::Change;
 use turret_core::types::{ServerResult, Tool};
-use turret_core::{BoxError, Request};
+use turret_core::Request;
 
 use crate::catalog::Catalog;
 use crate::changes::ChangeFeed;
@@ -421,22 +416,7 @@ impl<S: std::fmt::Debug> std::fmt::Debug for Cache<S> {
     }
 }
 
-impl<S> Cache<S> {
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Consumes the layer, returning the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
+inner_accessors!(Cache);
 
 fn record(outcome: &'static str, key: &Key, internal: bool) {
     if !internal {
@@ -446,19 +426,13 @@ fn record(outcome: &'static str, key: &Key, internal: bool) {
     tracing::debug!(cache = outcome, kind = ?key.kind, target, caller = %key.caller, "cache {outcome}");
 }
 
-impl<S> Service<Request> for Cache<S>
-where
-    S: Service<Request, Response = ServerResult> + Clone + Send + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
-{
-    type Response = ServerResult;
-    type Error = BoxError;
-    type Future = ResponseFuture;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+mcp_service! {
+    impl Service<Request> for Cache<S>
+    where {
+        S: Clone + Send + 'static,
+        S::Future: Send + 'static,
     }
+    type Future = ResponseFuture;
 
     fn call(&mut self, req: Request) -> Self::Future {
         let shared = self.shared.clone();
@@ -511,29 +485,8 @@ fn cacheable(tool: &Tool) -> bool {
         .is_some_and(|a| a.read_only_hint == Some(true) || a.idempotent_hint == Some(true))
 }
 
-/// Response future of [`Cache`].
-pub struct ResponseFuture {
-    inner: BoxFuture<'static, Result<ServerResult, BoxError>>,
-}
-
-impl ResponseFuture {
-    fn new(f: impl Future<Output = Result<ServerResult, BoxError>> + Send + 'static) -> Self {
-        Self { inner: Box::pin(f) }
-    }
-}
-
-impl std::fmt::Debug for ResponseFuture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
-    }
-}
-
-impl Future for ResponseFuture {
-    type Output = Result<ServerResult, BoxError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
-    }
+boxed_response_future! {
+    /// Response future of [`Cache`].
 }
 
 #[cfg(test)]

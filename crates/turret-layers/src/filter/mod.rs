@@ -42,13 +42,9 @@
 //! # }
 //! ```
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use http::Extensions;
 use tokio::sync::broadcast;
 use tower_layer::Layer;
@@ -254,22 +250,7 @@ impl<S: std::fmt::Debug> std::fmt::Debug for Filter<S> {
     }
 }
 
-impl<S> Filter<S> {
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Consumes the layer, returning the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
+inner_accessors!(Filter);
 
 /// What a request asks for, as the filter judges it.
 enum Target {
@@ -367,19 +348,13 @@ fn hidden(target: &Target, req: &Request) -> McpError {
     }
 }
 
-impl<S> Service<Request> for Filter<S>
-where
-    S: Service<Request, Response = ServerResult> + Clone + Send + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
-{
-    type Response = ServerResult;
-    type Error = BoxError;
-    type Future = ResponseFuture;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+mcp_service! {
+    impl Service<Request> for Filter<S>
+    where {
+        S: Clone + Send + 'static,
+        S::Future: Send + 'static,
     }
+    type Future = ResponseFuture;
 
     fn call(&mut self, req: Request) -> Self::Future {
         let shared = self.shared.clone();
@@ -409,29 +384,8 @@ where
     }
 }
 
-/// Response future of [`Filter`].
-pub struct ResponseFuture {
-    inner: BoxFuture<'static, Result<ServerResult, BoxError>>,
-}
-
-impl ResponseFuture {
-    fn new(f: impl Future<Output = Result<ServerResult, BoxError>> + Send + 'static) -> Self {
-        Self { inner: Box::pin(f) }
-    }
-}
-
-impl std::fmt::Debug for ResponseFuture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
-    }
-}
-
-impl Future for ResponseFuture {
-    type Output = Result<ServerResult, BoxError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
-    }
+boxed_response_future! {
+    /// Response future of [`Filter`].
 }
 
 #[cfg(test)]

@@ -42,7 +42,6 @@ use pin_project_lite::pin_project;
 use serde_json::json;
 use tokio::time::Instant;
 use tower_layer::Layer;
-use tower_service::Service;
 use turret_core::types::{ErrorCode, ServerResult};
 use turret_core::{BoxError, McpError, Request};
 
@@ -260,35 +259,12 @@ pub struct RateLimit<S> {
     shared: Arc<Shared>,
 }
 
-impl<S> RateLimit<S> {
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
+inner_accessors!(RateLimit);
 
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Consumes the layer, returning the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
-
-impl<S> Service<Request> for RateLimit<S>
-where
-    S: Service<Request, Response = ServerResult>,
-    S::Error: Into<BoxError>,
-{
-    type Response = ServerResult;
-    type Error = BoxError;
+mcp_service! {
+    impl Service<Request> for RateLimit<S>
+    where {}
     type Future = ResponseFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
-    }
 
     fn call(&mut self, req: Request) -> Self::Future {
         let counted = !crate::catalog::is_internal(&req)

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use tokio::sync::Notify;
-use tower::{ServiceBuilder, ServiceExt as _};
+use tower::{Service, ServiceBuilder, ServiceExt as _};
 use turret_core::types::{CallToolRequestParams, ClientRequest};
 use turret_core::{tool_fn, Identity, Router, State};
 
@@ -25,6 +25,29 @@ fn retry_after(error: BoxError) -> u64 {
     error.data().unwrap()["retryAfterMs"].as_u64().unwrap()
 }
 
+/// Calls tool `t` as `subject` through a clone of `service`, which must let it through.
+async fn allowed<S>(service: &S, subject: Option<&str>)
+where
+    S: Service<Request, Response = ServerResult, Error = BoxError> + Clone,
+{
+    service.clone().oneshot(call("t", subject)).await.unwrap();
+}
+
+/// Calls tool `t` as `subject` through a clone of `service`, which must refuse it: the
+/// retry hint, checked by [`retry_after`].
+async fn refused<S>(service: &S, subject: Option<&str>) -> u64
+where
+    S: Service<Request, Response = ServerResult, Error = BoxError> + Clone,
+{
+    retry_after(
+        service
+            .clone()
+            .oneshot(call("t", subject))
+            .await
+            .unwrap_err(),
+    )
+}
+
 #[tokio::test(start_paused = true)]
 async fn each_caller_has_its_own_budget_and_is_told_when_to_retry() {
     let router = Router::new().tool("t", tool_fn(|| async { "ok" }));
@@ -33,41 +56,17 @@ async fn each_caller_has_its_own_budget_and_is_told_when_to_retry() {
         .layer(RateLimitLayer::new(2, Duration::from_secs(1)))
         .service(router);
     for _ in 0..2 {
-        service
-            .clone()
-            .oneshot(call("t", Some("alice")))
-            .await
-            .unwrap();
+        allowed(&service, Some("alice")).await;
     }
-    let wait = retry_after(
-        service
-            .clone()
-            .oneshot(call("t", Some("alice")))
-            .await
-            .unwrap_err(),
-    );
+    let wait = refused(&service, Some("alice")).await;
     assert_eq!(wait, 500);
     // Bob and anonymous callers are not held up by Alice.
-    service
-        .clone()
-        .oneshot(call("t", Some("bob")))
-        .await
-        .unwrap();
-    service.clone().oneshot(call("t", None)).await.unwrap();
+    allowed(&service, Some("bob")).await;
+    allowed(&service, None).await;
 
     tokio::time::advance(Duration::from_millis(wait)).await;
-    service
-        .clone()
-        .oneshot(call("t", Some("alice")))
-        .await
-        .unwrap();
-    let wait = retry_after(
-        service
-            .clone()
-            .oneshot(call("t", Some("alice")))
-            .await
-            .unwrap_err(),
-    );
+    allowed(&service, Some("alice")).await;
+    let wait = refused(&service, Some("alice")).await;
     assert_eq!(wait, 500);
 }
 
@@ -81,8 +80,8 @@ async fn bursts_and_methods_are_configurable() {
                 .methods(["tools/call"]),
         )
         .service(router);
-    service.clone().oneshot(call("t", None)).await.unwrap();
-    let wait = retry_after(service.clone().oneshot(call("t", None)).await.unwrap_err());
+    allowed(&service, None).await;
+    let wait = refused(&service, None).await;
     assert_eq!(wait, 100);
     // Lists are not counted.
     let list = ClientRequest::from_parts("tools/list", None).unwrap();
@@ -138,7 +137,7 @@ async fn the_filters_own_list_requests_are_not_counted() {
         .layer(crate::FilterLayer::new().include_tags(["public"]))
         .layer(RateLimitLayer::new(1, Duration::from_secs(60)))
         .service(router);
-    service.clone().oneshot(call("t", None)).await.unwrap();
-    let wait = retry_after(service.oneshot(call("t", None)).await.unwrap_err());
+    allowed(&service, None).await;
+    let wait = refused(&service, None).await;
     assert!(wait > 59_000, "{wait}");
 }

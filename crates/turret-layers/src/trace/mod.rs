@@ -40,7 +40,6 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 use tokio::time::Instant;
 use tower_layer::Layer;
-use tower_service::Service;
 use tracing::field::Empty;
 use tracing::{Level, Span};
 use turret_core::types::{ClientRequest, ErrorCode, ServerResult};
@@ -125,22 +124,7 @@ pub struct Trace<S> {
     layer: TraceLayer,
 }
 
-impl<S> Trace<S> {
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Consumes the layer, returning the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
+inner_accessors!(Trace);
 
 /// The tool, prompt or URI a request targets.
 fn target(message: &ClientRequest) -> [Option<&str>; 3] {
@@ -173,18 +157,10 @@ fn make_span(level: Level, req: &Request) -> Span {
     )
 }
 
-impl<S> Service<Request> for Trace<S>
-where
-    S: Service<Request, Response = ServerResult>,
-    S::Error: Into<BoxError>,
-{
-    type Response = ServerResult;
-    type Error = BoxError;
+mcp_service! {
+    impl Service<Request> for Trace<S>
+    where {}
     type Future = ResponseFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
-    }
 
     fn call(&mut self, req: Request) -> Self::Future {
         let span = make_span(self.layer.level, &req);

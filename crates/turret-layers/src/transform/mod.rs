@@ -48,16 +48,11 @@
 //! ```
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use futures_util::future::BoxFuture;
 use tower_layer::Layer;
-use tower_service::Service;
 use turret_core::types::{ClientRequest, ServerResult};
-use turret_core::{BoxError, McpError, Request};
+use turret_core::{McpError, Request};
 
 mod tool;
 
@@ -129,36 +124,14 @@ pub struct Transform<S> {
     transforms: Arc<Transforms>,
 }
 
-impl<S> Transform<S> {
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
+inner_accessors!(Transform);
 
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
+mcp_service! {
+    impl Service<Request> for Transform<S>
+    where {
+        S::Future: Send + 'static,
     }
-
-    /// Consumes the layer, returning the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
-
-impl<S> Service<Request> for Transform<S>
-where
-    S: Service<Request, Response = ServerResult>,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
-{
-    type Response = ServerResult;
-    type Error = BoxError;
     type Future = ResponseFuture;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
-    }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
         let transforms = self.transforms.clone();
@@ -208,29 +181,8 @@ where
     }
 }
 
-/// Response future of [`Transform`].
-pub struct ResponseFuture {
-    inner: BoxFuture<'static, Result<ServerResult, BoxError>>,
-}
-
-impl ResponseFuture {
-    fn new(f: impl Future<Output = Result<ServerResult, BoxError>> + Send + 'static) -> Self {
-        Self { inner: Box::pin(f) }
-    }
-}
-
-impl std::fmt::Debug for ResponseFuture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
-    }
-}
-
-impl Future for ResponseFuture {
-    type Output = Result<ServerResult, BoxError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
-    }
+boxed_response_future! {
+    /// Response future of [`Transform`].
 }
 
 #[cfg(test)]
