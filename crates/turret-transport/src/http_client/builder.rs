@@ -4,15 +4,13 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
-use http::{Request, Response, Uri};
-use http_body_util::Full;
-use turret_core::{BoxError, Transport};
+use http::Uri;
+use turret_core::Transport;
 
 use super::connection::{Config, Shared};
 use super::legacy;
-use super::service::{default_service, erase, HttpService};
+use super::service::{default_service, erase, http_service_fn, HttpService};
 
 /// Connects to an MCP server's streamable HTTP endpoint; configure it, then
 /// [`connect`](Self::connect) and hand the [`Transport`] to a
@@ -112,24 +110,15 @@ impl StreamableHttpClient {
         self
     }
 
-    /// Sends the HTTP requests with `service` instead of the built-in client (hyper-util's
-    /// pooled client over plain TCP with `TCP_NODELAY`): a client with TLS, a proxy, or tower
-    /// layers of your own (retries, tracing, auth). Any `tower::Service` from
-    /// `http::Request<Full<Bytes>>` to `http::Response<B>` will do.
-    pub fn http_service<S, B>(mut self, service: S) -> Self
-    where
-        S: tower_service::Service<Request<Full<Bytes>>, Response = Response<B>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
-        self.http = Some(erase(service));
-        self
+    http_service_fn! {
+        /// Sends the HTTP requests with `service` instead of the built-in client (hyper-util's
+        /// pooled client over plain TCP with `TCP_NODELAY`): a client with TLS, a proxy, or tower
+        /// layers of your own (retries, tracing, auth). Any `tower::Service` from
+        /// `http::Request<Full<Bytes>>` to `http::Response<B>` will do.
+        pub fn http_service<S, B>(mut self, service: S) -> Self {
+            self.http = Some(erase(service));
+            self
+        }
     }
 
     /// Whether a server that refuses `initialize` with 400, 404 or 405 (and no MCP error in
@@ -253,21 +242,12 @@ impl LegacySseClient {
         self
     }
 
-    /// Sends the HTTP requests with `service` (see [`StreamableHttpClient::http_service`]).
-    pub fn http_service<S, B>(mut self, service: S) -> Self
-    where
-        S: tower_service::Service<Request<Full<Bytes>>, Response = Response<B>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send + 'static,
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
-        self.inner = self.inner.http_service(service);
-        self
+    http_service_fn! {
+        /// Sends the HTTP requests with `service` (see [`StreamableHttpClient::http_service`]).
+        pub fn http_service<S, B>(mut self, service: S) -> Self {
+            self.inner = self.inner.http_service(service);
+            self
+        }
     }
 
     /// Opens the SSE stream and waits (up to 10 s) for the `endpoint` event. Needs a tokio

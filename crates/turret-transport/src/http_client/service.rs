@@ -36,26 +36,45 @@ pub(crate) fn default_service() -> HttpService {
     erase(client)
 }
 
-/// Erases any HTTP client service to [`HttpService`].
-pub(crate) fn erase<S, B>(service: S) -> HttpService
-where
-    S: tower_service::Service<Request<Full<Bytes>>, Response = Response<B>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
-    B: http_body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-{
-    BoxCloneSyncService::new(
-        service
-            .map_response(|response: Response<B>| {
-                response.map(|body| body.map_err(Into::into).boxed_unsync())
-            })
-            .map_err(Into::into),
-    )
+/// Writes a function generic over an HTTP client service `S` answering with bodies `B`,
+/// bounded as every such service must be: a cloneable `Send + Sync` `tower::Service` from
+/// `http::Request<Full<Bytes>>` to `http::Response<B>`, whose errors and body errors are
+/// `Into<BoxError>`. The function is written as usual, only without its `where` clause.
+macro_rules! http_service_fn {
+    (
+        $(#[$attr:meta])*
+        $vis:vis fn $name:ident<S, B>($($args:tt)*) -> $ret:ty $body:block
+    ) => {
+        $(#[$attr])*
+        $vis fn $name<S, B>($($args)*) -> $ret
+        where
+            S: ::tower_service::Service<
+                    ::http::Request<::http_body_util::Full<::bytes::Bytes>>,
+                    Response = ::http::Response<B>,
+                > + Clone
+                + Send
+                + Sync
+                + 'static,
+            S::Error: Into<::turret_core::BoxError>,
+            S::Future: Send + 'static,
+            B: ::http_body::Body<Data = ::bytes::Bytes> + Send + 'static,
+            B::Error: Into<::turret_core::BoxError>,
+        $body
+    };
+}
+pub(crate) use http_service_fn;
+
+http_service_fn! {
+    /// Erases any HTTP client service to [`HttpService`].
+    pub(crate) fn erase<S, B>(service: S) -> HttpService {
+        BoxCloneSyncService::new(
+            service
+                .map_response(|response: Response<B>| {
+                    response.map(|body| body.map_err(Into::into).boxed_unsync())
+                })
+                .map_err(Into::into),
+        )
+    }
 }
 
 /// The media type of a response (`text/event-stream`, `application/json`…), lowercased and
