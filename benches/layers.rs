@@ -12,18 +12,13 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 use tower::{ServiceBuilder, ServiceExt as _};
 use turret::layers::{CacheLayer, FilterLayer, TraceLayer};
-use turret::types::{CallToolRequestParams, ClientRequest, ToolAnnotations};
+use turret::types::ToolAnnotations;
 use turret::{tool_fn, Request, Router};
 
 use tools::add;
 
 fn call_request(a: i64) -> Request {
-    let args = json!({"a": a, "b": 3});
-    Request::new(ClientRequest::CallTool(CallToolRequestParams {
-        name: "add".into(),
-        arguments: args.as_object().cloned(),
-        ..Default::default()
-    }))
+    tools::call("add", json!({"a": a, "b": 3}))
 }
 
 fn bench(c: &mut Criterion) {

@@ -1,10 +1,12 @@
 //! `tools/call` routed to one mounted child, with 1 and with 1,000 mounted children: the
 //! cost of a mount must not grow with the number of children.
 
+#[path = "../tests/support/tools.rs"]
+mod tools;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 use tower::ServiceExt as _;
-use turret::types::{CallToolRequestParams, ClientRequest};
 use turret::{tool_fn, Request, Router};
 
 fn child() -> Router {
@@ -18,11 +20,7 @@ fn parent(children: usize) -> Router {
 }
 
 fn call(name: &str) -> Request {
-    Request::new(ClientRequest::CallTool(CallToolRequestParams {
-        name: name.to_owned(),
-        arguments: json!({}).as_object().cloned(),
-        ..Default::default()
-    }))
+    tools::call(name, json!({}))
 }
 
 fn bench(c: &mut Criterion) {

@@ -8,18 +8,13 @@ mod tools;
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 use tower::{service_fn, ServiceExt as _};
-use turret::types::{CallToolRequestParams, ClientRequest, ServerResult};
+use turret::types::ServerResult;
 use turret::{tool_fn, Request, Router};
 
 use tools::add;
 
 fn call_request() -> Request {
-    let args = json!({"a": 2, "b": 3});
-    Request::new(ClientRequest::CallTool(CallToolRequestParams {
-        name: "add".into(),
-        arguments: args.as_object().cloned(),
-        ..Default::default()
-    }))
+    tools::call("add", json!({"a": 2, "b": 3}))
 }
 
 fn bench(c: &mut Criterion) {

@@ -7,7 +7,8 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use turret::Args;
+use turret::types::{CallToolRequestParams, ClientRequest};
+use turret::{Args, Request};
 
 // The arguments of `add`: no doc comment, as it would become the schema's description.
 #[derive(Deserialize, JsonSchema)]
@@ -19,4 +20,13 @@ pub struct Add {
 /// Adds two integers.
 pub async fn add(Args(Add { a, b }): Args<Add>) -> String {
     (a + b).to_string()
+}
+
+/// A `tools/call` request for `name` with `arguments` (a JSON object), without extensions.
+pub fn call(name: &str, arguments: serde_json::Value) -> Request {
+    Request::new(ClientRequest::CallTool(CallToolRequestParams {
+        name: name.to_owned(),
+        arguments: arguments.as_object().cloned(),
+        ..Default::default()
+    }))
 }

@@ -67,7 +67,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         let param_headers = req.extensions().get::<ParamHeaders>().cloned();
         let points = &registry.mounts.points[..];
         let mounted = !points.is_empty();
-        let method = req.method().to_owned();
+        let subscribe = matches!(req.message(), ClientRequest::Subscribe(_));
         if mounted
             && matches!(
                 req.message(),
@@ -77,7 +77,15 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             // Children must know where to send change notifications before any arrive.
             self.link_mounts(points).await;
         }
-        let child_ext = if mounted {
+        // Only lists send requests of their own to children; calls forward this one.
+        let lists = matches!(
+            req.message(),
+            ClientRequest::ListTools(_)
+                | ClientRequest::ListResources(_)
+                | ClientRequest::ListResourceTemplates(_)
+                | ClientRequest::ListPrompts(_)
+        );
+        let child_ext = if mounted && lists {
             req.extensions().clone()
         } else {
             Default::default()
@@ -229,7 +237,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 ServerResult::Empty(EmptyResult::default())
             }
             ClientRequest::Subscribe(p) | ClientRequest::Unsubscribe(p) => {
-                let on = method == "resources/subscribe";
+                let on = subscribe;
                 self.shared
                     .notifier
                     .set_resource_subscription(ctx.session_peer(), &p.uri, on);
@@ -252,10 +260,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         if version.is_sessionless() {
             let meta = result.meta_mut().map(|m| m.get_or_insert_with(Meta::new));
             if let Some(meta) = meta {
-                meta.insert(
-                    SERVER_INFO_KEY,
-                    serde_json::to_value(&registry.info).unwrap_or_default(),
-                );
+                meta.insert(SERVER_INFO_KEY, registry.info_value.clone());
             }
         }
         Ok(result)

@@ -122,6 +122,8 @@ impl<D, S> Table<D, S> {
 /// Everything that can change after the router is built; swapped whole on change.
 pub(crate) struct Registry<S> {
     pub(crate) info: Implementation,
+    /// `info` as JSON, for the `_meta` of every 2026-07-28 result (kept in step by `update`).
+    pub(crate) info_value: serde_json::Value,
     pub(crate) instructions: Option<String>,
     pub(crate) page_size: usize,
     pub(crate) tools: Table<Tool, S>,
@@ -136,6 +138,7 @@ impl<S> Clone for Registry<S> {
     fn clone(&self) -> Self {
         Self {
             info: self.info.clone(),
+            info_value: self.info_value.clone(),
             instructions: self.instructions.clone(),
             page_size: self.page_size,
             tools: self.tools.clone(),
@@ -246,6 +249,7 @@ impl<S> Router<S> {
             .unwrap_or_else(|e| e.into_inner());
         let mut next = Registry::clone(&guard);
         f(&mut next);
+        next.info_value = serde_json::to_value(&next.info).unwrap_or_default();
         *guard = Arc::new(next);
     }
 }
@@ -253,8 +257,10 @@ impl<S> Router<S> {
 impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// A router whose handlers can extract `State<S>`.
     pub fn with_state(state: S) -> Self {
+        let info = Implementation::new("turret", env!("CARGO_PKG_VERSION"));
         let registry = Registry {
-            info: Implementation::new("turret", env!("CARGO_PKG_VERSION")),
+            info_value: serde_json::to_value(&info).unwrap_or_default(),
+            info,
             instructions: None,
             page_size: DEFAULT_PAGE_SIZE,
             tools: Table::default(),
