@@ -17,6 +17,8 @@ pub mod context;
 pub mod error;
 pub mod handler;
 pub mod identity;
+#[doc(hidden)]
+pub mod macro_support;
 pub mod mrtr;
 pub mod param_headers;
 pub mod peer;

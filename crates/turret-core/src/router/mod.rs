@@ -31,6 +31,7 @@ mod mount;
 mod mounted;
 mod notify;
 mod paginate;
+mod register;
 
 pub use builders::{
     meta_tags, prompt_fn, resource_fn, tool_fn, PromptBuilder, ResourceBuilder, ToolBuilder,
@@ -39,6 +40,7 @@ pub use builders::{
 pub use endpoint::ResourceUri;
 pub use mount::{Mount, ResourcePrefix, MAX_NAME_LEN};
 pub use notify::{Change, Notifier};
+pub use register::Route;
 
 use endpoint::{BoxedService, Endpoint, HandlerEndpoint, PromptKind, ResourceKind, ToolKind};
 
