@@ -1,4 +1,5 @@
-//! Composing servers: two services mounted under namespaces, as FastMCP's `mount` example.
+//! Composing servers: FastMCP's mount example. ServiceA and ServiceB, each a tool and a
+//! resource, mounted under namespaces into MainApp.
 //!
 //! ServiceA keeps the default tool separator (`_`) and namespaces its resources as
 //! `serviceA+a://config`; ServiceB uses `-` for tools and `:` for resources. Listing shows
@@ -8,65 +9,42 @@
 //! `cargo run --example mount` serves stdio; `-- --http 127.0.0.1:3000` serves
 //! `http://127.0.0.1:3000/mcp`.
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use turret::router::Mount;
 use turret::transport::streamable_http::{serve, StreamableHttpService};
-use turret::{resource_fn, tool_fn, Args, Json, Router};
+use turret::{resource, tool, Json, Router};
 
-/// Data to process.
-#[derive(Deserialize, JsonSchema)]
-struct Text {
-    /// The input.
-    data: String,
-}
-
-/// A number to process.
-#[derive(Deserialize, JsonSchema)]
-struct Number {
-    /// The input.
-    data: i64,
-}
-
-#[derive(Serialize)]
-struct ConfigA {
-    a_ver: u32,
-}
-
-async fn process_a(Args(Text { data }): Args<Text>) -> String {
+/// Processes data in A
+#[tool]
+fn process_a(data: String) -> String {
     format!("A processed: {data}")
 }
 
-async fn config_a() -> Json<ConfigA> {
-    Json(ConfigA { a_ver: 1 })
+#[resource("a://config", mime_type = "application/json")]
+fn config_a() -> Json<Value> {
+    Json(json!({"a_ver": 1}))
 }
 
-async fn process_b(Args(Number { data }): Args<Number>) -> String {
+/// Doubles a number in B
+#[tool]
+fn process_b(data: i64) -> String {
     format!("B processed: {}", data * 2)
 }
 
-async fn status_b() -> &'static str {
+#[resource("b://status", mime_type = "text/plain")]
+fn status_b() -> &'static str {
     "B is running"
 }
 
 fn app() -> Router {
     let service_a = Router::new()
         .name("ServiceA")
-        .tool(
-            "process_a",
-            tool_fn(process_a).description("Processes data in A"),
-        )
-        .resource(
-            "a://config",
-            resource_fn(config_a).mime_type("application/json"),
-        );
+        .register(process_a)
+        .register(config_a);
     let service_b = Router::new()
         .name("ServiceB")
-        .tool(
-            "process_b",
-            tool_fn(process_b).description("Doubles a number in B"),
-        )
-        .resource("b://status", resource_fn(status_b).mime_type("text/plain"));
+        .register(process_b)
+        .register(status_b);
     Router::new()
         .name("MainApp")
         .mount_with("serviceA", service_a, Mount::new().resource_separator("+"))

@@ -1,28 +1,24 @@
 //! The shortest useful server: one tool over stdio.
 //!
 //! Run it with `cargo run --example quickstart`, or point any MCP client at that command.
+//! The same tool with the plain builder is `tool_fn(add)` on a handler taking `Args<Add>`
+//! (see the README).
 
-use schemars::JsonSchema;
-use serde::Deserialize;
-use turret::{tool_fn, Args, Router};
+use turret::{tool, Router};
 
-/// Two numbers to add.
-#[derive(Deserialize, JsonSchema)]
-struct Add {
+/// Adds two numbers
+#[tool]
+async fn add(
     /// The first addend.
     a: f64,
     /// The second addend.
     b: f64,
-}
-
-async fn add(Args(Add { a, b }): Args<Add>) -> String {
+) -> String {
     (a + b).to_string()
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let router = Router::new()
-        .name("quickstart")
-        .tool("add", tool_fn(add).description("Adds two numbers"));
+    let router = Router::new().name("quickstart").register(add);
     turret::transport::serve_stdio(router).await
 }

@@ -15,7 +15,9 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> syn::R
     let mut func: ItemFn = syn::parse2(item)?;
     let mut errors = Errors::default();
     let options = Options::parse(kind, attr).map_err(|e| errors.push(e)).ok();
-    let params = params::analyze(kind, &mut func).map_err(|e| errors.push(e)).ok();
+    let params = params::analyze(kind, &mut func)
+        .map_err(|e| errors.push(e))
+        .ok();
     let (Some(options), Some(params)) = (options, params) else {
         return errors.finish(TokenStream::new());
     };
@@ -33,7 +35,9 @@ pub(crate) fn fallback(error: syn::Error, item: TokenStream) -> TokenStream {
     if let Ok(mut func) = syn::parse2::<ItemFn>(item) {
         for input in &mut func.sig.inputs {
             if let syn::FnArg::Typed(typed) = input {
-                typed.attrs.retain(|a| !docs::is_doc(a) && !a.path().is_ident("arg"));
+                typed
+                    .attrs
+                    .retain(|a| !docs::is_doc(a) && !a.path().is_ident("arg"));
             }
         }
         out.extend(func.into_token_stream());
@@ -64,7 +68,11 @@ fn bind_template(uri: &LitStr, params: &[Param]) -> syn::Result<bool> {
             let message = if variables.is_empty() {
                 format!("`{}` is not a variable of the URI: a resource reads its parameters from its URI template, such as `\"{}/{{{}}}\"`", p.ident, uri.value().trim_end_matches('/'), p.ident)
             } else {
-                format!("`{}` is not a variable of the URI template (its variables: {})", p.ident, variables.join(", "))
+                format!(
+                    "`{}` is not a variable of the URI template (its variables: {})",
+                    p.ident,
+                    variables.join(", ")
+                )
             };
             errors.push(syn::Error::new(p.ident.span(), message));
         }
@@ -72,14 +80,26 @@ fn bind_template(uri: &LitStr, params: &[Param]) -> syn::Result<bool> {
     errors.finish(!variables.is_empty())
 }
 
-fn generate(kind: Kind, options: &Options, params: &[Param], func: ItemFn, is_template: bool) -> TokenStream {
-    let ItemFn { attrs, vis, sig, block } = func;
+fn generate(
+    kind: Kind,
+    options: &Options,
+    params: &[Param],
+    func: ItemFn,
+    is_template: bool,
+) -> TokenStream {
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = func;
     let ident = &sig.ident;
     let fn_name = ident.to_string().trim_start_matches("r#").to_owned();
     let (doc_attrs, other_attrs): (Vec<_>, Vec<_>) = attrs.into_iter().partition(docs::is_doc);
-    let description = options.description.clone().or_else(|| {
-        docs::text(&doc_attrs).map(|text| LitStr::new(&text, Span::call_site()))
-    });
+    let description = options
+        .description
+        .clone()
+        .or_else(|| docs::text(&doc_attrs).map(|text| LitStr::new(&text, Span::call_site())));
 
     let (arguments_struct, handler_arguments) = arguments(kind, params, &fn_name);
     let extractors: Vec<_> = params
@@ -95,7 +115,10 @@ fn generate(kind: Kind, options: &Options, params: &[Param], func: ItemFn, is_te
 
     let key = match &options.uri {
         Some(uri) => uri.clone(),
-        None => options.name.clone().unwrap_or_else(|| LitStr::new(&fn_name, ident.span())),
+        None => options
+            .name
+            .clone()
+            .unwrap_or_else(|| LitStr::new(&fn_name, ident.span())),
     };
     let (method, builder) = match kind {
         Kind::Tool => (quote!(tool), quote!(tool_fn)),
@@ -107,7 +130,8 @@ fn generate(kind: Kind, options: &Options, params: &[Param], func: ItemFn, is_te
     // The fn keeps its signature and body, renamed `call`: the fn's name now names the type.
     let mut call = sig.clone();
     call.ident = Ident::new("call", ident.span());
-    let call_doc = format!("`{fn_name}` as written, to call it directly (in tests, from other code).");
+    let call_doc =
+        format!("`{fn_name}` as written, to call it directly (in tests, from other code).");
 
     quote! {
         #(#doc_attrs)*
@@ -144,12 +168,16 @@ fn arguments(kind: Kind, params: &[Param], fn_name: &str) -> (TokenStream, Token
     let mut defaults = Vec::new();
     let mut names = Vec::new();
     for p in params {
-        let Role::Argument { docs, default } = &p.role else { continue };
+        let Role::Argument { docs, default } = &p.role else {
+            continue;
+        };
         let (ident, ty) = (&p.ident, &p.ty);
         let mut attrs = Vec::new();
         // Prompt arguments and template variables arrive as strings.
         if kind != Kind::Tool {
-            attrs.push(quote!(#[serde(deserialize_with = "::turret::macro_support::from_string_or_json")]));
+            attrs.push(
+                quote!(#[serde(deserialize_with = "::turret::macro_support::from_string_or_json")]),
+            );
             if default.is_none() && params::option_inner(ty).is_some() {
                 attrs.push(quote!(#[serde(default)]));
             }
@@ -181,10 +209,18 @@ fn arguments(kind: Kind, params: &[Param], fn_name: &str) -> (TokenStream, Token
 }
 
 /// The builder methods the options and the doc comment call for.
-fn setters(kind: Kind, options: &Options, description: Option<&LitStr>, fn_name: &str) -> TokenStream {
+fn setters(
+    kind: Kind,
+    options: &Options,
+    description: Option<&LitStr>,
+    fn_name: &str,
+) -> TokenStream {
     let mut setters = TokenStream::new();
     if kind == Kind::Resource {
-        let name = options.name.clone().unwrap_or_else(|| LitStr::new(fn_name, Span::call_site()));
+        let name = options
+            .name
+            .clone()
+            .unwrap_or_else(|| LitStr::new(fn_name, Span::call_site()));
         setters.extend(quote!(.name(#name)));
     }
     for (method, value) in [
@@ -202,7 +238,10 @@ fn setters(kind: Kind, options: &Options, description: Option<&LitStr>, fn_name:
         setters.extend(quote!(.tags([#(#tags),*])));
     }
     if !options.hints.is_empty() {
-        let hints = options.hints.iter().map(|(field, value)| quote!(a.#field = Some(#value);));
+        let hints = options
+            .hints
+            .iter()
+            .map(|(field, value)| quote!(a.#field = Some(#value);));
         setters.extend(quote!(.annotations({
             let mut a = ::turret::types::ToolAnnotations::default();
             #(#hints)*
@@ -219,7 +258,12 @@ fn camel_case(name: &str) -> String {
         .filter(|part| !part.is_empty())
         .map(|part| {
             let mut chars = part.chars();
-            chars.next().map(|c| c.to_ascii_uppercase()).into_iter().chain(chars).collect::<String>()
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase())
+                .into_iter()
+                .chain(chars)
+                .collect::<String>()
         })
         .collect()
 }

@@ -109,7 +109,8 @@ impl Options {
             "tags" => {
                 let content;
                 syn::parenthesized!(content in input);
-                let tags = content.parse_terminated(<LitStr as syn::parse::Parse>::parse, Token![,])?;
+                let tags =
+                    content.parse_terminated(<LitStr as syn::parse::Parse>::parse, Token![,])?;
                 self.tags.extend(tags);
                 return Ok(());
             }

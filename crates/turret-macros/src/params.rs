@@ -96,11 +96,18 @@ fn param(typed: &mut syn::PatType) -> syn::Result<Param> {
             Ok(())
         })?;
     }
-    let mut docs: Vec<Attribute> = typed.attrs.iter().filter(|a| docs::is_doc(a)).cloned().collect();
+    let mut docs: Vec<Attribute> = typed
+        .attrs
+        .iter()
+        .filter(|a| docs::is_doc(a))
+        .cloned()
+        .collect();
     if let Some(description) = description {
         docs = vec![syn::parse_quote!(#[doc = #description])];
     }
-    typed.attrs.retain(|a| !docs::is_doc(a) && !a.path().is_ident("arg"));
+    typed
+        .attrs
+        .retain(|a| !docs::is_doc(a) && !a.path().is_ident("arg"));
 
     let ident = match &*typed.pat {
         Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
@@ -189,7 +196,10 @@ impl<'ast> Visit<'ast> for TypeCheck {
     }
 
     fn visit_type_infer(&mut self, t: &'ast syn::TypeInfer) {
-        self.report(t.span(), "name the parameter's type: `_` is not allowed here");
+        self.report(
+            t.span(),
+            "name the parameter's type: `_` is not allowed here",
+        );
     }
 }
 

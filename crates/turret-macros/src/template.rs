@@ -11,13 +11,20 @@ pub(crate) fn variables(template: &str) -> Result<Vec<String>, String> {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
-        let close = after
-            .find('}')
-            .ok_or_else(|| format!("`{{` at byte {} is never closed", template.len() - rest.len() + open))?;
+        let close = after.find('}').ok_or_else(|| {
+            format!(
+                "`{{` at byte {} is never closed",
+                template.len() - rest.len() + open
+            )
+        })?;
         let expression = &after[..close];
         let list = expression.trim_start_matches(['+', '#', '.', '/', ';', '?', '&']);
         for spec in list.split(',') {
-            let name = spec.split(':').next().unwrap_or_default().trim_end_matches('*');
+            let name = spec
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches('*');
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(format!("`{{{expression}}}` does not name a variable"));
             }
