@@ -33,12 +33,14 @@
 //! | `turret-transport` | [`transport`] | stdio, child process, in-memory |
 //! | `turret-layers` | [`layers`] | tower layers: trace, cache, filter, transform, rate limit |
 //! | `turret-macros` | [`tool`], [`resource`], [`prompt`] | attribute macros over the builder |
+//! | `turret-proxy` | [`proxy`] | proxies, transport bridging, `mcpServers` gateways |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub use turret_core::*;
 pub use turret_layers as layers;
 pub use turret_macros::{prompt, resource, tool};
+pub use turret_proxy as proxy;
 pub use turret_transport as transport;
 
 /// The README's examples, compiled as doc tests so they stay true.

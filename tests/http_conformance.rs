@@ -1,4 +1,5 @@
-//! The official MCP conformance suites against `fixture_server --http`: the released suite
+//! The official MCP conformance suites against `fixture_server --http`, and against
+//! `examples/proxy --http` bridging the fixture server run over stdio: the released suite
 //! (0.1.16, every server scenario including pending ones) and the pre-release suite with the
 //! 2026-07-28 requirement set.
 
@@ -8,8 +9,7 @@ mod fixture;
 use std::process::Command;
 use std::time::Duration;
 
-fn run_suite(program: &str, args: &[&str]) -> (bool, String) {
-    let server = fixture::HttpFixture::start();
+fn run_suite(server: fixture::HttpFixture, program: &str, args: &[&str]) -> (bool, String) {
     let program = fixture::harness_program(program);
     let mut command = Command::new(program);
     command
@@ -37,9 +37,12 @@ fn total(output: &str) -> (u32, u32) {
     (numbers[0], numbers[1])
 }
 
-#[test]
-fn released_suite_passes_every_server_scenario() {
-    let (ok, output) = run_suite("npm/node_modules/.bin/conformance", &["--suite", "all"]);
+fn assert_released_suite_passes(server: fixture::HttpFixture) {
+    let (ok, output) = run_suite(
+        server,
+        "npm/node_modules/.bin/conformance",
+        &["--suite", "all"],
+    );
     println!("{output}");
     let (passed, failed) = total(&output);
     assert!(
@@ -52,9 +55,12 @@ fn released_suite_passes_every_server_scenario() {
     );
 }
 
-#[test]
-fn pre_release_suite_passes_the_2026_07_28_requirements() {
-    let (ok, output) = run_suite("bin/conformance_next", &["--requirements", "2026-07-28"]);
+fn assert_pre_release_suite_passes(server: fixture::HttpFixture) {
+    let (ok, output) = run_suite(
+        server,
+        "bin/conformance_next",
+        &["--requirements", "2026-07-28"],
+    );
     println!("{output}");
     // The runner fails only when a scenario the revision requires fails. Of the scenarios it
     // runs unscored, the pending ones must pass too; only the tasks extension, which Turret
@@ -72,4 +78,24 @@ fn pre_release_suite_passes_the_2026_07_28_requirements() {
         .filter(|l| !l.contains("tasks-"))
         .collect::<Vec<_>>();
     assert!(scored.is_empty(), "failing scenarios: {scored:?}");
+}
+
+#[test]
+fn released_suite_passes_every_server_scenario() {
+    assert_released_suite_passes(fixture::HttpFixture::start());
+}
+
+#[test]
+fn pre_release_suite_passes_the_2026_07_28_requirements() {
+    assert_pre_release_suite_passes(fixture::HttpFixture::start());
+}
+
+#[test]
+fn released_suite_passes_through_a_proxy_bridging_stdio() {
+    assert_released_suite_passes(fixture::HttpFixture::proxied_stdio());
+}
+
+#[test]
+fn pre_release_suite_passes_through_a_proxy_bridging_stdio() {
+    assert_pre_release_suite_passes(fixture::HttpFixture::proxied_stdio());
 }

@@ -158,21 +158,37 @@ pub struct HttpFixture {
 impl HttpFixture {
     /// Starts `fixture_server --http 127.0.0.1:0` and waits for its address.
     pub fn start() -> Self {
-        let mut child = Command::new(fixture_server())
-            .args(["--http", "127.0.0.1:0"])
+        Self::spawn(
+            Command::new(fixture_server()).args(["--http", "127.0.0.1:0"]),
+            "fixture_server: ",
+        )
+    }
+
+    /// Starts `examples/proxy --http 127.0.0.1:0` bridging the fixture server run over stdio.
+    pub fn proxied_stdio() -> Self {
+        let mut command = Command::new(example("proxy"));
+        command
+            .args(["--http", "127.0.0.1:0", "--"])
+            .arg(fixture_server());
+        Self::spawn(&mut command, "proxy: ")
+    }
+
+    /// Runs `command` and waits for the line starting with `prefix` that names its URL.
+    pub fn spawn(command: &mut Command, prefix: &str) -> Self {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("could not start the fixture server");
+            .expect("could not start the HTTP server");
         let mut lines =
             std::io::BufReader::new(child.stderr.take().expect("stderr is piped")).lines();
         use std::io::BufRead as _;
         let url = lines
             .by_ref()
             .map_while(Result::ok)
-            .find_map(|line| line.strip_prefix("fixture_server: ").map(str::to_owned))
-            .expect("the fixture server did not print its address");
+            .find_map(|line| line.strip_prefix(prefix).map(str::to_owned))
+            .expect("the HTTP server did not print its address");
         // Keep draining its log so it never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
         Self { child, url }

@@ -14,6 +14,7 @@ use turret_types::{
 
 use super::driver::Driver;
 use super::era::{Era, Negotiation};
+use super::exchange::Scopes;
 use super::handler::{Callbacks, ClientHandler};
 use super::outgoing::Identity;
 use super::{mrtr, Client, Inner, Tasks};
@@ -206,6 +207,7 @@ impl ClientBuilder {
         let closed = CancellationToken::new();
         let (notifications, _) = broadcast::channel(self.notification_capacity);
         let handler = Arc::new(self.callbacks);
+        let scopes = Arc::new(Scopes::default());
 
         let driver = tokio::spawn(
             Driver {
@@ -213,6 +215,7 @@ impl ClientBuilder {
                 conn: conn.clone(),
                 handler: handler.clone(),
                 notifications: notifications.clone(),
+                scopes: scopes.clone(),
                 stop: stop.clone(),
                 closed: closed.clone(),
             }
@@ -259,6 +262,7 @@ impl ClientBuilder {
                 log_level: Mutex::new(None),
                 handler,
                 notifications,
+                scopes,
                 input_rounds: self.input_rounds,
                 stop,
                 closed,

@@ -13,7 +13,8 @@ use turret_types::{
     RequestId, ServerNotification, ServerRequest,
 };
 
-use super::handler::{answer, ErasedHandler};
+use super::exchange::Scopes;
+use super::handler::{Answerer, ErasedHandler};
 use crate::error::McpError;
 use crate::session::connection::Connection;
 use crate::transport::MessageStream;
@@ -24,6 +25,8 @@ pub(crate) struct Driver {
     pub(crate) conn: Connection,
     pub(crate) handler: Arc<dyn ErasedHandler>,
     pub(crate) notifications: broadcast::Sender<ServerNotification>,
+    /// Running exchanges, which take the traffic that belongs to them.
+    pub(crate) scopes: Arc<Scopes>,
     /// Cancelled by the client to stop reading (close, or the last handle dropped).
     pub(crate) stop: CancellationToken,
     /// Cancelled here when the loop ends: no answer will come any more.
@@ -79,7 +82,11 @@ impl Driver {
             },
             JsonRpcMessage::Request(r) => {
                 let id = r.id.clone();
-                let abort = answering.spawn(respond(r, self.handler.clone(), self.conn.clone()));
+                let answerer = match self.scopes.latest() {
+                    Some(scope) => Answerer::Exchange(scope),
+                    None => Answerer::Handler(self.handler.clone()),
+                };
+                let abort = answering.spawn(respond(r, answerer, self.conn.clone()));
                 if let Some(old) = by_id.insert(id, abort) {
                     // The server reused an id still in flight; the newer request wins.
                     old.abort();
@@ -103,20 +110,19 @@ impl Driver {
                 abort.abort();
             }
         }
+        let Some(notification) = self.scopes.route(notification) else {
+            return;
+        };
         // An error only means nobody subscribed.
         let _ = self.notifications.send(notification);
     }
 }
 
 /// Answers one server→client request with the handler and sends the answer.
-async fn respond(
-    request: JsonRpcRequest,
-    handler: Arc<dyn ErasedHandler>,
-    conn: Connection,
-) -> RequestId {
+async fn respond(request: JsonRpcRequest, answerer: Answerer, conn: Connection) -> RequestId {
     let id = request.id;
     let outcome = match ServerRequest::from_parts(&request.method, request.params) {
-        Ok(typed) => answer(&*handler, typed).await,
+        Ok(typed) => answerer.answer(None, typed).await,
         Err(e) => Err(McpError::invalid_params(e.to_string())),
     };
     let message = match outcome {

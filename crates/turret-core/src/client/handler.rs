@@ -175,8 +175,30 @@ impl ErasedHandler for Callbacks {
     }
 }
 
+/// Who answers a server request: the client's handler, or the owner of the exchange it
+/// belongs to.
+#[derive(Clone)]
+pub(crate) enum Answerer {
+    Handler(Arc<dyn ErasedHandler>),
+    Exchange(super::exchange::ScopeTx),
+}
+
+impl Answerer {
+    /// `key` is the input request's key in an `input_required` result (2026-07-28).
+    pub(crate) async fn answer(
+        &self,
+        key: Option<&str>,
+        request: ServerRequest,
+    ) -> Result<ClientResult, McpError> {
+        match self {
+            Self::Handler(handler) => answer(&**handler, request).await,
+            Self::Exchange(scope) => scope.ask(key.map(str::to_owned), request).await,
+        }
+    }
+}
+
 /// Answers one server request with the handler (`ping` is answered here).
-pub(crate) async fn answer(
+async fn answer(
     handler: &dyn ErasedHandler,
     request: ServerRequest,
 ) -> Result<ClientResult, McpError> {

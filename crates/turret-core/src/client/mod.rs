@@ -64,16 +64,19 @@ use crate::session::connection::Connection;
 mod builder;
 mod driver;
 mod era;
+mod exchange;
 mod handler;
 mod mrtr;
 mod outgoing;
 
 pub use builder::ClientBuilder;
 pub use era::Era;
+pub use exchange::{Exchange, ExchangeEvent, IncomingRequest, Responder};
 pub use handler::ClientHandler;
 
 use era::Negotiated;
-use handler::ErasedHandler;
+use exchange::{ScopeTx, Scopes};
+use handler::{Answerer, ErasedHandler};
 use outgoing::{closed_error, round_trip, Identity, OnDrop};
 
 /// A connection to an MCP server, as a cloneable `tower::Service` (see the
@@ -103,6 +106,7 @@ struct Inner {
     log_level: Mutex<Option<LoggingLevel>>,
     handler: Arc<dyn ErasedHandler>,
     notifications: broadcast::Sender<ServerNotification>,
+    scopes: Arc<Scopes>,
     input_rounds: usize,
     stop: CancellationToken,
     closed: CancellationToken,
@@ -179,7 +183,35 @@ impl Client {
 
     /// Sends any request and waits for its final result (what [`Service::call`] does).
     pub async fn request(&self, request: ClientRequest) -> Result<ServerResult, McpError> {
-        self.inner.clone().send(request).await
+        self.inner.clone().send(request, None).await
+    }
+
+    /// Sends a request and hands back what the server sends about it as it runs: its
+    /// requests of the client (sampling, elicitation, roots, on either era), its progress
+    /// (with the caller's own token) and log messages, then the result. For callers that
+    /// relay that traffic, such as a proxy; see [`Exchange`] for how messages are matched to
+    /// exchanges.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt as _;
+    /// use turret_core::client::{Client, ExchangeEvent};
+    /// use turret_core::types::ClientRequest;
+    ///
+    /// # async fn run(client: Client, request: ClientRequest) {
+    /// let mut exchange = client.exchange(request);
+    /// while let Some(event) = exchange.next().await {
+    ///     match event {
+    ///         ExchangeEvent::Notification(n) => println!("{}", n.method()),
+    ///         ExchangeEvent::Request(r) => r.respond(Err(turret_core::McpError::internal("no"))),
+    ///         ExchangeEvent::Done(result) => println!("{result:?}"),
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn exchange(&self, mut request: ClientRequest) -> Exchange {
+        let (guard, scope, events) = self.inner.scopes.open(&mut request);
+        let call = Box::pin(self.inner.clone().send(request, Some(scope)));
+        Exchange::new(events, call, guard)
     }
 
     /// Every tool, following `nextCursor` through all pages.
@@ -468,7 +500,11 @@ impl Inner {
 
     /// One request through to its final result: `_meta` on 2026-07-28, and the
     /// `input_required` rounds answered and retried.
-    async fn send(self: Arc<Self>, mut request: ClientRequest) -> Result<ServerResult, McpError> {
+    async fn send(
+        self: Arc<Self>,
+        mut request: ClientRequest,
+        scope: Option<ScopeTx>,
+    ) -> Result<ServerResult, McpError> {
         let conn = self.connection()?;
         let version = self.negotiated.version;
         if version.is_sessionless() {
@@ -501,7 +537,11 @@ impl Inner {
                 )));
             }
             rounds += 1;
-            mrtr::prepare_retry(&*self.handler, &mut request, input).await?;
+            let answerer = match &scope {
+                Some(scope) => Answerer::Exchange(scope.clone()),
+                None => Answerer::Handler(self.handler.clone()),
+            };
+            mrtr::prepare_retry(&answerer, &mut request, input).await?;
         }
     }
 }
@@ -517,7 +557,7 @@ impl Service<ClientRequest> for Client {
     }
 
     fn call(&mut self, request: ClientRequest) -> Self::Future {
-        Box::pin(self.inner.clone().send(request))
+        Box::pin(self.inner.clone().send(request, None))
     }
 }
 

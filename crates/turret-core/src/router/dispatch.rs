@@ -1,11 +1,11 @@
 //! What the router answers, method by method.
 
 use serde_json::Value;
-use turret_types::meta::{SERVER_INFO_KEY, SUBSCRIPTION_ID_KEY};
+use turret_types::meta::SERVER_INFO_KEY;
 use turret_types::{
     ClientRequest, CompleteResult, DiscoverResult, EmptyResult, InitializeResult,
     ListChangedCapability, Meta, ProtocolVersion, ResourcesCapability, ServerCapabilities,
-    ServerNotification, ServerResult, SubscriptionsListenParams,
+    ServerResult,
 };
 
 use super::endpoint::TemplateVariables;
@@ -13,7 +13,7 @@ use super::lifespan::LifespanSignal;
 use super::{lists, Registry, ResourceUri, Router};
 use crate::error::McpError;
 use crate::param_headers::{self, ParamHeaders};
-use crate::request::{Request, RequestContext};
+use crate::request::Request;
 
 fn list_changed() -> Option<ListChangedCapability> {
     Some(ListChangedCapability {
@@ -254,7 +254,9 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 }
                 ServerResult::Empty(EmptyResult::default())
             }
-            ClientRequest::SubscriptionsListen(p) => self.listen(&ctx, p.clone()).await,
+            ClientRequest::SubscriptionsListen(p) => {
+                self.shared.notifier.serve_listen(&ctx, p.clone()).await
+            }
             other => return Err(McpError::method_not_found(other.method())),
         };
         if version.is_sessionless() {
@@ -285,34 +287,5 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             }
             _ => None,
         }
-    }
-
-    /// `subscriptions/listen`: acknowledge, stream the chosen notifications until the client
-    /// cancels (or leaves), then answer.
-    async fn listen(&self, ctx: &RequestContext, p: SubscriptionsListenParams) -> ServerResult {
-        let id = ctx
-            .id()
-            .and_then(|id| serde_json::to_value(id).ok())
-            .unwrap_or(Value::Null);
-        let guard = self
-            .shared
-            .notifier
-            .listen(ctx.peer(), id.clone(), p.notifications.clone());
-        let mut ack = SubscriptionsListenParams {
-            notifications: p.notifications,
-            ..Default::default()
-        };
-        ack.meta = super::notify::tagged(Some(id.clone())).meta;
-        ctx.peer()
-            .notify(ServerNotification::SubscriptionsAcknowledged(ack))
-            .await;
-        ctx.cancellation().cancelled().await;
-        drop(guard);
-        let mut meta = Meta::new();
-        meta.insert(SUBSCRIPTION_ID_KEY, id);
-        ServerResult::Empty(EmptyResult {
-            meta: Some(meta),
-            ..EmptyResult::default()
-        })
     }
 }

@@ -26,6 +26,13 @@ pub(crate) enum LifespanSignal {
     Stop,
 }
 
+/// Whether `req` is a parent router's lifespan signal to a mounted child (start-up or
+/// shut-down), not a client's request. Services other than routers that are mounted (a
+/// proxy, say) answer it with an empty result instead of forwarding it.
+pub fn is_lifespan_signal(req: &Request) -> bool {
+    req.extensions().get::<LifespanSignal>().is_some()
+}
+
 impl LifespanSignal {
     /// The request that carries this signal to a child.
     pub(crate) fn request(self) -> Request {

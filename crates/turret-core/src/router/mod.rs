@@ -38,6 +38,7 @@ pub use builders::{
     TAGS_META_KEY,
 };
 pub use endpoint::ResourceUri;
+pub use lifespan::is_lifespan_signal;
 pub use mount::{Mount, ResourcePrefix, MAX_NAME_LEN};
 pub use notify::{Change, Notifier};
 pub use register::Route;
@@ -386,6 +387,35 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         T: crate::McpService,
     {
         self.insert_tool_entry(def, Arc::new(boxed(service)));
+        self
+    }
+
+    /// Adds a resource answered by any service; it receives the whole `resources/read`
+    /// request (the URI is `def.uri`).
+    pub fn resource_service<T>(self, def: Resource, service: T) -> Self
+    where
+        T: crate::McpService,
+    {
+        let endpoint: Arc<dyn Endpoint<S>> = Arc::new(boxed(service));
+        self.update(|r| r.resources.insert(def.uri.clone(), Entry { def, endpoint }));
+        self
+    }
+
+    /// Adds a resource template answered by any service; it receives the whole
+    /// `resources/read` request for every URI matching `def.uri_template` (and matches the
+    /// variables itself, e.g. with [`UriTemplate::match_uri`]).
+    ///
+    /// # Panics
+    /// If `def.uri_template` is not a valid URI template (a programming error, caught at
+    /// start-up).
+    pub fn resource_template_service<T>(self, def: ResourceTemplate, service: T) -> Self
+    where
+        T: crate::McpService,
+    {
+        let parsed = UriTemplate::parse(&def.uri_template)
+            .unwrap_or_else(|e| panic!("invalid resource template {:?}: {e}", def.uri_template));
+        let endpoint: Arc<dyn Endpoint<S>> = Arc::new(boxed(service));
+        self.update(|r| r.templates.push((parsed, Entry { def, endpoint })));
         self
     }
 

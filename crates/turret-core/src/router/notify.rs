@@ -8,9 +8,13 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use tokio::sync::broadcast;
 use turret_types::meta::SUBSCRIPTION_ID_KEY;
-use turret_types::{EmptyParams, Meta, ResourceUriParams, ServerNotification, SubscriptionFilter};
+use turret_types::{
+    EmptyParams, EmptyResult, Meta, ResourceUriParams, ServerNotification, ServerResult,
+    SubscriptionFilter, SubscriptionsListenParams,
+};
 
 use crate::peer::Peer;
+use crate::request::RequestContext;
 
 #[derive(Debug, Clone)]
 enum Interest {
@@ -119,8 +123,10 @@ impl Notifier {
         subs
     }
 
-    /// Registers a handshake-era session (on `initialize`).
-    pub(crate) fn add_session(&self, peer: &Peer) {
+    /// Registers a handshake-era session (a server calls this on `initialize`, with the
+    /// request's [`session_peer`](crate::RequestContext::session_peer)): it then hears every
+    /// list change.
+    pub fn add_session(&self, peer: &Peer) {
         if peer.is_closed() {
             return;
         }
@@ -138,8 +144,8 @@ impl Notifier {
         }
     }
 
-    /// `resources/subscribe` or `resources/unsubscribe` from a session.
-    pub(crate) fn set_resource_subscription(&self, peer: &Peer, uri: &str, on: bool) {
+    /// `resources/subscribe` (`on`) or `resources/unsubscribe` from a session.
+    pub fn set_resource_subscription(&self, peer: &Peer, uri: &str, on: bool) {
         self.add_session(peer);
         for s in self.lock().iter_mut() {
             if let (true, Interest::Session { resources }) =
@@ -155,7 +161,7 @@ impl Notifier {
     }
 
     /// Registers a `subscriptions/listen` stream; dropping the guard ends it.
-    pub(crate) fn listen(&self, peer: &Peer, id: Value, filter: SubscriptionFilter) -> ListenGuard {
+    fn listen(&self, peer: &Peer, id: Value, filter: SubscriptionFilter) -> ListenGuard {
         self.lock().push(Subscriber {
             peer: peer.clone(),
             interest: Interest::Listen {
@@ -168,6 +174,37 @@ impl Notifier {
             peer: peer.id(),
             id,
         }
+    }
+
+    /// Serves a 2026-07-28 `subscriptions/listen` request: acknowledges it, streams the
+    /// chosen notifications to the request's peer until the client cancels it (or leaves),
+    /// then gives the final result.
+    pub async fn serve_listen(
+        &self,
+        ctx: &RequestContext,
+        params: SubscriptionsListenParams,
+    ) -> ServerResult {
+        let id = ctx
+            .id()
+            .and_then(|id| serde_json::to_value(id).ok())
+            .unwrap_or(Value::Null);
+        let guard = self.listen(ctx.peer(), id.clone(), params.notifications.clone());
+        let mut ack = SubscriptionsListenParams {
+            notifications: params.notifications,
+            ..Default::default()
+        };
+        ack.meta = tagged(Some(id.clone())).meta;
+        ctx.peer()
+            .notify(ServerNotification::SubscriptionsAcknowledged(ack))
+            .await;
+        ctx.cancellation().cancelled().await;
+        drop(guard);
+        let mut meta = Meta::new();
+        meta.insert(SUBSCRIPTION_ID_KEY, id);
+        ServerResult::Empty(EmptyResult {
+            meta: Some(meta),
+            ..EmptyResult::default()
+        })
     }
 
     /// Tells clients the tool list changed.
@@ -248,7 +285,7 @@ impl Notifier {
 }
 
 /// Params carrying a listen stream's subscription id, when there is one.
-pub(crate) fn tagged(id: Option<Value>) -> EmptyParams {
+fn tagged(id: Option<Value>) -> EmptyParams {
     EmptyParams {
         meta: id.map(|id| {
             let mut meta = Meta::new();
@@ -261,7 +298,7 @@ pub(crate) fn tagged(id: Option<Value>) -> EmptyParams {
 
 /// Ends a listen stream's registration when dropped.
 #[derive(Debug)]
-pub(crate) struct ListenGuard {
+struct ListenGuard {
     notifier: Notifier,
     peer: u64,
     id: Value,

@@ -1,0 +1,144 @@
+//! One live connection to the backend: the client, the child process behind it (for a
+//! command), and the task relaying the backend's unsolicited notifications.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::broadcast::error::RecvError;
+use turret_core::router::Notifier;
+use turret_core::{Client, McpError, Peer};
+use turret_transport::ChildHandle;
+use turret_types::{JsonObject, ServerNotification};
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// How long a closing backend process gets before it is stopped harder.
+const CHILD_GRACE: Duration = Duration::from_secs(2);
+
+/// Where the backend's notifications that belong to no request go.
+#[derive(Clone)]
+pub(crate) enum Audience {
+    /// The one frontend session this connection serves.
+    Session(Peer),
+    /// Every frontend session and listen stream, through the proxy's notifier.
+    All(Notifier),
+}
+
+/// A connection to the backend, shared by the requests that use it. Closed (client, then
+/// child process) when the last clone is dropped.
+#[derive(Clone)]
+pub(crate) struct Link(Arc<Inner>);
+
+struct Inner {
+    client: Client,
+    child: Mutex<Option<ChildHandle>>,
+    relay: tokio::task::AbortHandle,
+    /// Tool input schemas by name, listed when first needed and forgotten when the backend's
+    /// tool list changes.
+    schemas: Arc<Mutex<Option<Schemas>>>,
+}
+
+/// Tool input schemas by name.
+pub(crate) type Schemas = Arc<HashMap<String, Arc<JsonObject>>>;
+
+impl Link {
+    pub(crate) fn new(client: Client, child: Option<ChildHandle>, audience: Audience) -> Self {
+        let schemas = Arc::default();
+        let relay = tokio::spawn(relay(client.clone(), audience, Arc::clone(&schemas)));
+        Self(Arc::new(Inner {
+            client,
+            child: Mutex::new(child),
+            relay: relay.abort_handle(),
+            schemas,
+        }))
+    }
+
+    /// The backend's tool input schemas (listed once, until its tool list changes).
+    pub(crate) async fn tool_schemas(&self) -> Result<Schemas, McpError> {
+        if let Some(known) = lock(&self.0.schemas).clone() {
+            return Ok(known);
+        }
+        let tools = self.0.client.list_tools().await?;
+        let schemas: Schemas = Arc::new(
+            tools
+                .into_iter()
+                .map(|t| (t.name, t.input_schema))
+                .collect(),
+        );
+        *lock(&self.0.schemas) = Some(schemas.clone());
+        Ok(schemas)
+    }
+
+    pub(crate) fn client(&self) -> &Client {
+        &self.0.client
+    }
+
+    pub(crate) fn is_alive(&self) -> bool {
+        !self.0.client.is_closed()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.relay.abort();
+        let client = self.client.clone();
+        let child = lock(&self.child).take();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            let _ = client.close().await;
+            if let Some(child) = child {
+                let _ = child.shutdown(CHILD_GRACE).await;
+            }
+        });
+    }
+}
+
+/// Passes list changes and resource updates on; log messages that belong to no request go
+/// to the session a dedicated connection serves.
+async fn relay(client: Client, audience: Audience, schemas: Arc<Mutex<Option<Schemas>>>) {
+    let mut notifications = client.notifications();
+    drop(client);
+    loop {
+        let notification = match notifications.recv().await {
+            Ok(n) => n,
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => break,
+        };
+        if let ServerNotification::ToolListChanged(_) = notification {
+            lock(&schemas).take();
+        }
+        match &audience {
+            Audience::Session(peer) => {
+                if forwards_to_session(&notification) {
+                    peer.notify(notification).await;
+                }
+            }
+            Audience::All(notifier) => match notification {
+                ServerNotification::ToolListChanged(_) => notifier.tools_changed().await,
+                ServerNotification::PromptListChanged(_) => notifier.prompts_changed().await,
+                ServerNotification::ResourceListChanged(_) => notifier.resources_changed().await,
+                ServerNotification::ResourceUpdated(p) => notifier.resource_updated(&p.uri).await,
+                other => tracing::debug!(
+                    method = other.method(),
+                    "backend notification for no session dropped"
+                ),
+            },
+        }
+    }
+}
+
+fn forwards_to_session(n: &ServerNotification) -> bool {
+    matches!(
+        n,
+        ServerNotification::ToolListChanged(_)
+            | ServerNotification::PromptListChanged(_)
+            | ServerNotification::ResourceListChanged(_)
+            | ServerNotification::ResourceUpdated(_)
+            | ServerNotification::LoggingMessage(_)
+    )
+}
