@@ -32,6 +32,7 @@
 //! | `turret-core` | the crate root | service model, Router, handlers, client, session driver |
 //! | `turret-transport` | [`transport`] | stdio, child process, in-memory |
 //! | `turret-layers` | [`layers`] | tower layers: trace, cache, filter, transform, rate limit |
+//! | `turret-openapi` | [`openapi`] | servers generated from OpenAPI specs and axum apps |
 //! | `turret-macros` | [`tool`], [`resource`], [`prompt`] | attribute macros over the builder |
 //! | `turret-proxy` | [`proxy`] | proxies, transport bridging, `mcpServers` gateways |
 #![deny(missing_docs)]
@@ -39,6 +40,7 @@
 
 pub use turret_core::*;
 pub use turret_layers as layers;
+pub use turret_openapi as openapi;
 pub use turret_macros::{prompt, resource, tool};
 pub use turret_proxy as proxy;
 pub use turret_transport as transport;

@@ -1,0 +1,172 @@
+//! Reading a spec: JSON or YAML text into an ordered tree, the OpenAPI version check, and
+//! local `$ref` resolution.
+
+pub(crate) mod node;
+pub(crate) mod pointer;
+
+use node::Node;
+
+use crate::error::Error;
+
+/// How many `$ref` hops a non-schema object may take before it is called a cycle.
+const MAX_REF_HOPS: usize = 32;
+
+/// Which OpenAPI line the spec follows: it decides how `nullable`, `exclusiveMinimum` and
+/// `example` are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Version {
+    /// OpenAPI 3.0.x (schemas are an extended subset of JSON Schema draft 5).
+    V3_0,
+    /// OpenAPI 3.1.x and later 3.x (schemas are JSON Schema 2020-12).
+    V3_1,
+}
+
+/// A parsed OpenAPI description.
+///
+/// ```
+/// use turret_openapi::Spec;
+///
+/// let spec = Spec::parse("openapi: 3.1.0\ninfo: {title: t}\npaths: {}\n").unwrap();
+/// assert_eq!(spec.version(), turret_openapi::Version::V3_1);
+/// assert!(Spec::parse(r#"{"swagger": "2.0"}"#).unwrap_err().to_string().contains("Swagger 2.0"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub(crate) root: Node,
+    version: Version,
+}
+
+impl Spec {
+    /// Parses JSON or YAML text (JSON when it starts with `{`).
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let root: Node = if text.trim_start().starts_with('{') {
+            serde_json::from_str(text).map_err(|e| Error::Syntax(e.to_string()))?
+        } else {
+            serde_norway::from_str(text).map_err(|e| Error::Syntax(e.to_string()))?
+        };
+        Self::from_node(root)
+    }
+
+    /// Reads a description already held as JSON (from `utoipa`, `aide`…). Keys come in the
+    /// map's order: serialize to text and use [`Spec::parse`] to keep the document's own.
+    pub fn from_json(value: &serde_json::Value) -> Result<Self, Error> {
+        let root = serde::Deserialize::deserialize(value)
+            .map_err(|e: serde_json::Error| Error::Syntax(e.to_string()))?;
+        Self::from_node(root)
+    }
+
+    fn from_node(root: Node) -> Result<Self, Error> {
+        if root.as_object().is_none() {
+            return Err(Error::Version("the spec is not an object".into()));
+        }
+        if let Some(v) = root.get("swagger") {
+            let v = v.as_str().unwrap_or("?");
+            return Err(Error::Version(format!(
+                "this is a Swagger {v} document; convert it to OpenAPI 3 first \
+                 (e.g. `npx swagger2openapi spec.json`)"
+            )));
+        }
+        let version = match root.str("openapi") {
+            Some(v) if v.starts_with("3.0") => Version::V3_0,
+            Some(v) if v.starts_with("3.") => Version::V3_1,
+            Some(v) => {
+                return Err(Error::Version(format!(
+                    "unsupported OpenAPI version {v:?}: 3.0.x and 3.1.x are supported"
+                )))
+            }
+            None => {
+                return Err(Error::Version(
+                    "no `openapi` field: not an OpenAPI 3 description".into(),
+                ))
+            }
+        };
+        Ok(Self { root, version })
+    }
+
+    /// The OpenAPI version line.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The API's title (`info.title`), if any.
+    pub fn title(&self) -> Option<&str> {
+        self.root.get("info").and_then(|i| i.str("title"))
+    }
+
+    /// The first server URL, its `{variables}` replaced by their defaults.
+    pub fn server_url(&self) -> Option<String> {
+        let server = self.root.get("servers")?.as_array()?.first()?;
+        let mut url = server.str("url")?.to_owned();
+        if let Some(vars) = server.get("variables").and_then(Node::as_object) {
+            for (name, var) in vars {
+                let default = var.str("default").unwrap_or_default();
+                url = url.replace(&format!("{{{name}}}"), default);
+            }
+        }
+        Some(url)
+    }
+
+    /// Follows `$ref`s from `node` to the object they name (parameters, request bodies,
+    /// responses, path items); a chain longer than a few dozen hops is a cycle.
+    pub(crate) fn deref<'a>(&'a self, mut node: &'a Node) -> Result<&'a Node, Error> {
+        for _ in 0..MAX_REF_HOPS {
+            match node.str("$ref") {
+                Some(r) => node = pointer::resolve(&self.root, r)?,
+                None => return Ok(node),
+            }
+        }
+        Err(Error::BadRef {
+            reference: node.str("$ref").unwrap_or_default().to_owned(),
+            reason: "the chain of references is a cycle".into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_and_leniency() {
+        assert_eq!(
+            Spec::parse(r#"{"openapi":"3.0.3"}"#).unwrap().version(),
+            Version::V3_0
+        );
+        // No info.version (FastMCP rejects this): accepted.
+        assert!(Spec::parse("openapi: 3.1.1\ninfo: {title: x}\n").is_ok());
+        let e = Spec::parse(r#"{"openapi":"4.0.0"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("4.0.0"), "{e}");
+        assert!(Spec::parse("{}")
+            .unwrap_err()
+            .to_string()
+            .contains("openapi"));
+        assert!(matches!(Spec::parse("{not json"), Err(Error::Syntax(_))));
+        assert!(matches!(Spec::parse("[1, 2]"), Err(Error::Version(_))));
+    }
+
+    #[test]
+    fn deref_follows_chains_and_stops_cycles() {
+        let spec = Spec::parse(
+            r##"{"openapi":"3.1.0","components":{"parameters":{
+                "a":{"$ref":"#/components/parameters/b"},"b":{"name":"q","in":"query"},
+                "c":{"$ref":"#/components/parameters/d"},"d":{"$ref":"#/components/parameters/c"}}}}"##,
+        )
+        .unwrap();
+        let a = pointer::resolve(&spec.root, "#/components/parameters/a").unwrap();
+        assert_eq!(spec.deref(a).unwrap().str("name"), Some("q"));
+        let c = pointer::resolve(&spec.root, "#/components/parameters/c").unwrap();
+        assert!(spec.deref(c).unwrap_err().to_string().contains("cycle"));
+    }
+
+    #[test]
+    fn server_url_fills_variables() {
+        let spec = Spec::parse(
+            r#"{"openapi":"3.0.0","servers":[{"url":"https://{env}.x.io/v1","variables":{"env":{"default":"api"}}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(spec.server_url().as_deref(), Some("https://api.x.io/v1"));
+    }
+}

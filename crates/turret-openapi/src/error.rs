@@ -1,0 +1,59 @@
+//! What can go wrong turning a spec into a server.
+
+use std::fmt;
+
+/// Why a spec could not become a server. Each message names the place in the spec and
+/// what to change.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The text is neither JSON nor YAML.
+    Syntax(String),
+    /// The document is not an OpenAPI 3.0/3.1 description (Swagger 2.0, a missing
+    /// `openapi` field, an unknown major version).
+    Version(String),
+    /// A `$ref` outside this document (another file or a URL): bundle the spec first.
+    ExternalRef(String),
+    /// A `$ref` that points nowhere, or at something of the wrong kind.
+    BadRef {
+        /// The reference as written.
+        reference: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Something the generator needs is malformed (names the location).
+    Invalid(String),
+    /// A route map's path pattern is not a valid regular expression.
+    Pattern(regex::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Syntax(e) => write!(f, "the spec is neither valid JSON nor YAML: {e}"),
+            Error::Version(e) => f.write_str(e),
+            Error::ExternalRef(r) => write!(
+                f,
+                "external reference {r:?} is not supported: bundle the spec into one document \
+                 (e.g. `redocly bundle`) first"
+            ),
+            Error::BadRef { reference, reason } => {
+                write!(f, "cannot resolve reference {reference:?}: {reason}")
+            }
+            Error::Invalid(e) => write!(f, "invalid spec: {e}"),
+            Error::Pattern(e) => write!(f, "invalid route map path pattern: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Pattern(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Errors of the HTTP service, boxed.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

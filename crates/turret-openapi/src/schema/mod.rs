@@ -1,0 +1,6 @@
+//! OpenAPI schemas into the JSON Schemas tools advertise.
+
+pub(crate) mod convert;
+pub(crate) mod defs;
+pub(crate) mod input;
+pub(crate) mod output;
