@@ -8,7 +8,7 @@ mod tools;
 use std::sync::Arc;
 use std::time::Duration;
 
-use client::{text, tool_names};
+use client::{accept, canned_sample, text, tool_names};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -271,28 +271,6 @@ async fn the_client_is_a_tower_service() {
         panic!("{result:?}")
     };
     assert_eq!(text(&result.content), "via tower");
-}
-
-fn canned_sample(text: &str) -> CreateMessageResult {
-    CreateMessageResult {
-        role: Role::Assistant,
-        content: SamplingContent::One(ContentBlock::text(text)),
-        model: "test-model".into(),
-        stop_reason: Some("endTurn".into()),
-        meta: None,
-        extra: Default::default(),
-    }
-}
-
-fn accept(name: &str) -> ElicitResult {
-    let mut content = turret::types::JsonObject::new();
-    content.insert("name".into(), json!(name));
-    ElicitResult {
-        action: ElicitAction::Accept,
-        content: Some(content),
-        meta: None,
-        extra: Default::default(),
-    }
 }
 
 /// Elicitation and sampling are answered by the callbacks: as server→client requests on the

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use turret::client::{Client, ClientBuilder};
 use turret::transport::{ChildHandle, ChildProcess};
-use turret::types::ContentBlock;
+use turret::types::{
+    ContentBlock, CreateMessageResult, ElicitAction, ElicitResult, Role, SamplingContent,
+};
 
 /// The text blocks of `content`, concatenated.
 pub fn text(content: &[ContentBlock]) -> String {
@@ -59,4 +61,28 @@ pub async fn start_child(
 pub async fn stop_child(client: Client, child: ChildHandle) -> ExitStatus {
     client.close().await.unwrap();
     child.shutdown(Duration::from_secs(5)).await.unwrap()
+}
+
+/// A sampling answer from a pretend model.
+pub fn canned_sample(text: &str) -> CreateMessageResult {
+    CreateMessageResult {
+        role: Role::Assistant,
+        content: SamplingContent::One(ContentBlock::text(text)),
+        model: "test-model".into(),
+        stop_reason: Some("endTurn".into()),
+        meta: None,
+        extra: Default::default(),
+    }
+}
+
+/// An elicitation answer accepting with `{"name": name}`.
+pub fn accept(name: &str) -> ElicitResult {
+    let mut content = turret::types::JsonObject::new();
+    content.insert("name".into(), serde_json::json!(name));
+    ElicitResult {
+        action: ElicitAction::Accept,
+        content: Some(content),
+        meta: None,
+        extra: Default::default(),
+    }
 }

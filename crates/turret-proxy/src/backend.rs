@@ -11,7 +11,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use http::{HeaderName, HeaderValue};
 use turret_core::Transport;
-use turret_transport::http_client::StreamableHttpClient;
+use turret_transport::http_client::{LegacySseClient, StreamableHttpClient};
 use turret_transport::{ChildHandle, ChildProcess};
 
 type OpenFn = Arc<dyn Fn() -> BoxFuture<'static, io::Result<Transport>> + Send + Sync>;
@@ -27,6 +27,8 @@ enum Target {
     Url {
         url: String,
         headers: Vec<(HeaderName, HeaderValue)>,
+        /// The 2024-11-05 HTTP+SSE transport only (no streamable HTTP attempt).
+        legacy: bool,
     },
     Custom(OpenFn),
 }
@@ -80,6 +82,18 @@ impl Backend {
             target: Target::Url {
                 url: url.into(),
                 headers: Vec::new(),
+                legacy: false,
+            },
+        }
+    }
+
+    /// A server speaking only the 2024-11-05 HTTP+SSE transport, at its SSE endpoint.
+    pub fn legacy_sse(url: impl Into<String>) -> Self {
+        Self {
+            target: Target::Url {
+                url: url.into(),
+                headers: Vec::new(),
+                legacy: true,
             },
         }
     }
@@ -165,12 +179,27 @@ impl Backend {
                 let (transport, child) = command.spawn()?;
                 Ok((transport, Some(child)))
             }
-            Target::Url { url, headers } => {
+            Target::Url {
+                url,
+                headers,
+                legacy: false,
+            } => {
                 let mut client = StreamableHttpClient::new(url);
                 for (name, value) in headers {
                     client = client.header(name.clone(), value.clone());
                 }
                 Ok((client.connect()?, None))
+            }
+            Target::Url {
+                url,
+                headers,
+                legacy: true,
+            } => {
+                let mut client = LegacySseClient::new(url);
+                for (name, value) in headers {
+                    client = client.header(name.clone(), value.clone());
+                }
+                Ok((client.connect().await?, None))
             }
             Target::Custom(open) => Ok((open().await?, None)),
         }

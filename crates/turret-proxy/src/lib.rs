@@ -9,13 +9,16 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+pub mod config;
 mod forward;
+mod gateway;
 mod link;
 mod service;
 mod sessions;
 mod status;
 
 pub use backend::{Backend, BackendError};
+pub use gateway::{Gateway, STATUS_URI};
 pub use service::{Proxy, ProxyBuilder};
 pub use sessions::SessionPolicy;
 pub use status::{BackendState, BackendStatus};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use tower_service::Service;
-use turret_core::client::ClientBuilder;
+use turret_core::client::{ClientBuilder, Era};
 use turret_core::mrtr::InputCollector;
 use turret_core::param_headers::{self, ParamHeaders};
 use turret_core::router::{is_lifespan_signal, Notifier};
@@ -51,7 +51,7 @@ pub struct Proxy {
     shared: Arc<Shared>,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     sessions: Sessions,
     notifier: Notifier,
     timeout: Option<Duration>,
@@ -84,6 +84,13 @@ impl ProxyBuilder {
     /// a client given here should declare what it wants relayed.
     pub fn client(mut self, client: ClientBuilder) -> Self {
         self.client = client;
+        self
+    }
+
+    /// The protocol era to speak with the backend (default [`Era::Auto`]: 2026-07-28 when
+    /// the backend speaks it).
+    pub fn backend_era(mut self, era: Era) -> Self {
+        self.client = self.client.era(era);
         self
     }
 
@@ -177,6 +184,14 @@ impl Proxy {
         }
     }
 
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Shared> {
+        Arc::downgrade(&self.shared)
+    }
+
+    pub(crate) fn upgrade(weak: &std::sync::Weak<Shared>) -> Option<Self> {
+        weak.upgrade().map(|shared| Self { shared })
+    }
+
     /// The notifier that tells this proxy's clients about the backend's changes.
     pub fn notifier(&self) -> &Notifier {
         &self.shared.notifier
@@ -220,6 +235,11 @@ impl Shared {
             return Ok(ServerResult::Empty(EmptyResult::default()));
         }
         let ctx = req.context();
+        if let ClientRequest::Initialize(_) = req.message() {
+            // Before connecting: a session that starts while the backend is down still hears
+            // the list changes announced when it comes back.
+            self.notifier.add_session(ctx.session_peer());
+        }
         let link = match self.sessions.link(&ctx).await {
             Ok(link) => link,
             Err(e) => {
@@ -292,16 +312,13 @@ impl Shared {
         let backend_sessionless = client.protocol_version().is_sessionless();
         let empty = || ServerResult::Empty(EmptyResult::default());
         match req.message() {
-            ClientRequest::Initialize(_) => {
-                self.notifier.add_session(ctx.session_peer());
-                Some(ServerResult::Initialize(InitializeResult {
-                    protocol_version: ctx.version().as_str().to_owned(),
-                    capabilities: client.server_capabilities().clone(),
-                    server_info: client.server_info().clone(),
-                    instructions: client.instructions().map(str::to_owned),
-                    ..InitializeResult::default()
-                }))
-            }
+            ClientRequest::Initialize(_) => Some(ServerResult::Initialize(InitializeResult {
+                protocol_version: ctx.version().as_str().to_owned(),
+                capabilities: client.server_capabilities().clone(),
+                server_info: client.server_info().clone(),
+                instructions: client.instructions().map(str::to_owned),
+                ..InitializeResult::default()
+            })),
             ClientRequest::Discover(_) => {
                 let mut result = ServerResult::Discover(DiscoverResult {
                     supported_versions: ProtocolVersion::ALL
