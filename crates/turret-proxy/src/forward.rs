@@ -77,6 +77,8 @@ pub(crate) async fn exchange(
     let mut asks = FuturesUnordered::new();
     loop {
         tokio::select! {
+            // An answer that arrived wins over the connection closing right after it.
+            biased;
             event = exchange.next() => match event {
                 Some(ExchangeEvent::Done(result)) => return result,
                 Some(ExchangeEvent::Notification(n)) => relay_notification(frontend, n).await,
@@ -86,6 +88,10 @@ pub(crate) async fn exchange(
             // Polled here, inside the request's own future: a question the frontend must
             // answer on 2026-07-28 parks it, and the edge's input_required layer sees that.
             Some(()) = asks.next(), if !asks.is_empty() => {}
+            // The backend may die while the frontend is still answering its question.
+            () = client.closed() => {
+                return Err(McpError::internal("the connection to the backend is closed"))
+            }
         }
     }
 }

@@ -169,6 +169,11 @@ impl Client {
         self.inner.closed.is_cancelled()
     }
 
+    /// Waits until the connection has ended (closed by either side).
+    pub async fn closed(&self) {
+        self.inner.closed.cancelled().await
+    }
+
     /// Subscribes to the server's notifications (progress, log messages, list changes,
     /// resource updates, cancellations…).
     ///
