@@ -231,3 +231,100 @@ async fn a_backend_that_cannot_start_gives_an_error_naming_it() {
         err.message()
     );
 }
+
+/// Two frontend sessions use the same progress token at once over one shared backend
+/// connection: each gets its own progress, under its own token.
+#[tokio::test]
+async fn progress_reaches_the_request_that_asked_for_it() {
+    use turret::types::{
+        CallToolRequestParams, ClientRequest, Meta, ProgressToken, ServerNotification,
+    };
+
+    let backend = Backend::command(fixture::fixture_server().display().to_string());
+    let proxy = Proxy::builder("fixture", backend)
+        .session_policy(SessionPolicy::Shared)
+        .build();
+    let mut calls = Vec::new();
+    for _ in 0..2 {
+        let client = frontend(proxy.clone(), HANDSHAKE, Client::builder()).await;
+        let mut meta = Meta::new();
+        meta.insert("progressToken", "mine");
+        let request = ClientRequest::CallTool(CallToolRequestParams {
+            name: "test_tool_with_progress".into(),
+            meta: Some(meta),
+            ..Default::default()
+        });
+        let notifications = client.notifications();
+        calls.push((
+            client.clone(),
+            notifications,
+            tokio::spawn(async move { client.request(request).await }),
+        ));
+    }
+    for (client, mut notifications, call) in calls {
+        call.await.unwrap().unwrap();
+        let mut seen = Vec::new();
+        while let Ok(n) = notifications.try_recv() {
+            if let ServerNotification::Progress(p) = n {
+                assert_eq!(p.progress_token, ProgressToken::String("mine".into()));
+                seen.push(p.progress);
+            }
+        }
+        assert_eq!(seen, [0.0, 50.0, 100.0], "one request's progress, in order");
+        client.close().await.unwrap();
+    }
+}
+
+/// With `cache_lists`, a second `tools/list` is answered without the backend, until the
+/// backend announces that its tools changed.
+#[tokio::test]
+async fn cached_lists_hold_until_the_backend_announces_a_change() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let lists = Arc::new(AtomicUsize::new(0));
+    let router = Router::new().tool("a", tool_fn(|| async { String::from("a") }));
+    let counted = {
+        let lists = lists.clone();
+        tower::ServiceBuilder::new()
+            .map_request(move |req: turret::Request| {
+                if req.method() == "tools/list" {
+                    lists.fetch_add(1, Ordering::SeqCst);
+                }
+                req
+            })
+            .service(router.clone())
+    };
+    let backend = Backend::transport(move || {
+        let (server, client) = memory_pair();
+        tokio::spawn(turret::serve(counted.clone(), server));
+        async move { Ok(client) }
+    });
+    let proxy = Proxy::builder("cached", backend)
+        .backend_era(HANDSHAKE)
+        .cache_lists(true)
+        .build();
+    let client = frontend(proxy, HANDSHAKE, Client::builder()).await;
+    let mut notifications = client.notifications();
+
+    assert_eq!(client::tool_names(&client).await, ["a"]);
+    assert_eq!(client::tool_names(&client).await, ["a"]);
+    assert_eq!(
+        lists.load(Ordering::SeqCst),
+        1,
+        "the second list came from the cache"
+    );
+
+    router.add_tool("b", tool_fn(|| async { String::from("b") }));
+    let changed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if notifications.recv().await.unwrap().method() == "notifications/tools/list_changed" {
+                break;
+            }
+        }
+    });
+    changed
+        .await
+        .expect("the backend's list_changed reaches the frontend");
+    assert_eq!(client::tool_names(&client).await, ["a", "b"]);
+    assert_eq!(lists.load(Ordering::SeqCst), 2);
+}

@@ -9,7 +9,7 @@ use tokio::sync::broadcast::error::RecvError;
 use turret_core::router::Notifier;
 use turret_core::{Client, McpError, Peer};
 use turret_transport::ChildHandle;
-use turret_types::{JsonObject, ServerNotification};
+use turret_types::{JsonObject, ServerNotification, ServerResult};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -36,9 +36,37 @@ struct Inner {
     client: Client,
     child: Mutex<Option<ChildHandle>>,
     relay: tokio::task::AbortHandle,
-    /// Tool input schemas by name, listed when first needed and forgotten when the backend's
-    /// tool list changes.
-    schemas: Arc<Mutex<Option<Schemas>>>,
+    /// What the backend's lists said, while they hold (see [`Memo`]).
+    memo: Arc<Memo>,
+}
+
+/// Answers remembered from the backend until it announces a change: tool input schemas by
+/// name (for header checks), and list pages (when the proxy caches lists).
+#[derive(Default)]
+pub(crate) struct Memo {
+    schemas: Mutex<Option<Schemas>>,
+    /// List pages by method and cursor.
+    lists: Mutex<HashMap<(&'static str, Option<String>), ServerResult>>,
+}
+
+impl Memo {
+    /// Forgets what a list change makes stale.
+    fn forget(&self, notification: &ServerNotification) {
+        let method = match notification {
+            ServerNotification::ToolListChanged(_) => {
+                lock(&self.schemas).take();
+                "tools/list"
+            }
+            ServerNotification::PromptListChanged(_) => "prompts/list",
+            // Templates have no change notification of their own; they go with resources.
+            ServerNotification::ResourceListChanged(_) => {
+                lock(&self.lists).retain(|(m, _), _| *m != "resources/templates/list");
+                "resources/list"
+            }
+            _ => return,
+        };
+        lock(&self.lists).retain(|(m, _), _| *m != method);
+    }
 }
 
 /// Tool input schemas by name.
@@ -46,19 +74,19 @@ pub(crate) type Schemas = Arc<HashMap<String, Arc<JsonObject>>>;
 
 impl Link {
     pub(crate) fn new(client: Client, child: Option<ChildHandle>, audience: Audience) -> Self {
-        let schemas = Arc::default();
-        let relay = tokio::spawn(relay(client.clone(), audience, Arc::clone(&schemas)));
+        let memo = Arc::<Memo>::default();
+        let relay = tokio::spawn(relay(client.clone(), audience, Arc::clone(&memo)));
         Self(Arc::new(Inner {
             client,
             child: Mutex::new(child),
             relay: relay.abort_handle(),
-            schemas,
+            memo,
         }))
     }
 
     /// The backend's tool input schemas (listed once, until its tool list changes).
     pub(crate) async fn tool_schemas(&self) -> Result<Schemas, McpError> {
-        if let Some(known) = lock(&self.0.schemas).clone() {
+        if let Some(known) = lock(&self.0.memo.schemas).clone() {
             return Ok(known);
         }
         let tools = self.0.client.list_tools().await?;
@@ -68,8 +96,29 @@ impl Link {
                 .map(|t| (t.name, t.input_schema))
                 .collect(),
         );
-        *lock(&self.0.schemas) = Some(schemas.clone());
+        *lock(&self.0.memo.schemas) = Some(schemas.clone());
         Ok(schemas)
+    }
+
+    /// A remembered list page, if there is one.
+    pub(crate) fn cached_list(
+        &self,
+        method: &'static str,
+        cursor: Option<&str>,
+    ) -> Option<ServerResult> {
+        lock(&self.0.memo.lists)
+            .get(&(method, cursor.map(str::to_owned)))
+            .cloned()
+    }
+
+    /// Remembers a list page until the backend says the list changed.
+    pub(crate) fn remember_list(
+        &self,
+        method: &'static str,
+        cursor: Option<&str>,
+        page: &ServerResult,
+    ) {
+        lock(&self.0.memo.lists).insert((method, cursor.map(str::to_owned)), page.clone());
     }
 
     pub(crate) fn client(&self) -> &Client {
@@ -100,7 +149,7 @@ impl Drop for Inner {
 
 /// Passes list changes and resource updates on; log messages that belong to no request go
 /// to the session a dedicated connection serves.
-async fn relay(client: Client, audience: Audience, schemas: Arc<Mutex<Option<Schemas>>>) {
+async fn relay(client: Client, audience: Audience, memo: Arc<Memo>) {
     let mut notifications = client.notifications();
     drop(client);
     loop {
@@ -109,9 +158,7 @@ async fn relay(client: Client, audience: Audience, schemas: Arc<Mutex<Option<Sch
             Err(RecvError::Lagged(_)) => continue,
             Err(RecvError::Closed) => break,
         };
-        if let ServerNotification::ToolListChanged(_) = notification {
-            lock(&schemas).take();
-        }
+        memo.forget(&notification);
         match &audience {
             Audience::Session(peer) => {
                 if forwards_to_session(&notification) {

@@ -56,6 +56,7 @@ pub(crate) struct Shared {
     notifier: Notifier,
     timeout: Option<Duration>,
     hide_when_down: bool,
+    cache_lists: bool,
 }
 
 impl std::fmt::Debug for Proxy {
@@ -76,6 +77,7 @@ pub struct ProxyBuilder {
     timeout: Option<Duration>,
     backoff: Duration,
     hide_when_down: bool,
+    cache_lists: bool,
 }
 
 impl ProxyBuilder {
@@ -129,6 +131,14 @@ impl ProxyBuilder {
         self
     }
 
+    /// Answers list requests from the backend's earlier answers until it announces that the
+    /// list changed, instead of forwarding each (default: lists are live). For backends that
+    /// send `list_changed` notifications.
+    pub fn cache_lists(mut self, cache: bool) -> Self {
+        self.cache_lists = cache;
+        self
+    }
+
     /// The proxy.
     pub fn build(self) -> Proxy {
         let notifier = Notifier::default();
@@ -145,6 +155,7 @@ impl ProxyBuilder {
                 notifier,
                 timeout: self.timeout,
                 hide_when_down: self.hide_when_down,
+                cache_lists: self.cache_lists,
             }),
         }
     }
@@ -181,6 +192,7 @@ impl Proxy {
             timeout: Some(Duration::from_secs(60)),
             backoff: Duration::from_millis(500),
             hide_when_down: false,
+            cache_lists: false,
         }
     }
 
@@ -262,6 +274,14 @@ impl Shared {
                 param_headers::check(schema, p.arguments.as_ref(), headers)?;
             }
         }
+        let list = self.cache_lists.then(|| list_page(req.message())).flatten();
+        if let Some(mut page) = list.and_then(|(method, cursor)| link.cached_list(method, cursor)) {
+            if ctx.version().is_sessionless() {
+                stamp_server_info(&mut page, client.server_info());
+            }
+            return Ok(page);
+        }
+        let list = list.map(|(method, cursor)| (method, cursor.map(str::to_owned)));
         let method = req.method().to_owned();
         let input = req.extensions().get::<InputCollector>().cloned();
         let (mut message, _) = req.into_parts();
@@ -292,6 +312,9 @@ impl Shared {
             }
             Err(e) => Err(e),
             Ok(mut result) => {
+                if let Some((method, cursor)) = &list {
+                    link.remember_list(method, cursor.as_deref(), &result);
+                }
                 if ctx.version().is_sessionless() {
                     stamp_server_info(&mut result, client.server_info());
                 }
@@ -349,6 +372,18 @@ impl Shared {
             _ => None,
         }
     }
+}
+
+/// The method and cursor of a list request.
+fn list_page(message: &ClientRequest) -> Option<(&'static str, Option<&str>)> {
+    let (method, params) = match message {
+        ClientRequest::ListTools(p) => ("tools/list", p),
+        ClientRequest::ListResources(p) => ("resources/list", p),
+        ClientRequest::ListResourceTemplates(p) => ("resources/templates/list", p),
+        ClientRequest::ListPrompts(p) => ("prompts/list", p),
+        _ => return None,
+    };
+    Some((method, params.cursor.as_deref()))
 }
 
 /// An empty answer to a list request (`None` for other requests).
