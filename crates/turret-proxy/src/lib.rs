@@ -5,6 +5,30 @@
 //! served on any edge, mounted under a namespace and wrapped in layers unchanged. Serving a
 //! proxy of a stdio backend over streamable HTTP (or the reverse) is transport bridging: the
 //! same proxy, a different edge.
+//!
+//! * [`Proxy`]: forwards every request and relays every server-initiated flow (see its docs).
+//! * [`Backend`]: where the backend is: a command (stdio), a URL (streamable HTTP, or
+//!   HTTP+SSE), or any transport.
+//! * [`SessionPolicy`]: one backend session per frontend session (the default), one shared,
+//!   or one per request.
+//! * [`Gateway`] and [`config::McpServers`]: many backends behind one server, from the
+//!   `mcpServers` JSON that MCP clients share; a backend that is down is hidden and retried.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use turret_proxy::{Backend, Proxy, SessionPolicy};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let proxy = Proxy::builder("search", Backend::url("http://127.0.0.1:8000/mcp"))
+//!     .session_policy(SessionPolicy::Shared)
+//!     .timeout(Duration::from_secs(30))
+//!     .cache_lists(true)
+//!     .build();
+//! // An HTTP server, bridged to stdio.
+//! turret_transport::serve_stdio(proxy).await
+//! # }
+//! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
