@@ -1,8 +1,6 @@
 //! A handler fn's parameters: which are arguments (fields of the generated schema struct)
 //! and which are extractors passed through, with compile errors for what cannot work.
 
-use proc_macro2::Span;
-use syn::spanned::Spanned as _;
 use syn::visit::Visit;
 use syn::{Attribute, Expr, FnArg, Ident, ItemFn, LitStr, Pat, Type};
 
@@ -37,8 +35,8 @@ const EXTRACTORS: [&str; 5] = ["Context", "State", "Extension", "RequestContext"
 pub(crate) fn analyze(kind: Kind, func: &mut ItemFn) -> syn::Result<Vec<Param>> {
     let mut errors = Errors::default();
     if !func.sig.generics.params.is_empty() || func.sig.generics.where_clause.is_some() {
-        errors.push(syn::Error::new(
-            func.sig.generics.span(),
+        errors.push(syn::Error::new_spanned(
+            &func.sig.generics,
             format!(
                 "{} fns cannot be generic: the schema is derived from concrete parameter types",
                 kind.attribute()
@@ -46,13 +44,13 @@ pub(crate) fn analyze(kind: Kind, func: &mut ItemFn) -> syn::Result<Vec<Param>> 
         ));
     }
     let mut params = Vec::new();
-    for input in &mut func.sig.inputs {
+    for (index, input) in func.sig.inputs.iter_mut().enumerate() {
         match input {
-            FnArg::Receiver(receiver) => errors.push(syn::Error::new(
-                receiver.span(),
+            FnArg::Receiver(receiver) => errors.push(syn::Error::new_spanned(
+                receiver,
                 format!("{} cannot take `self`: write a free fn", kind.attribute()),
             )),
-            FnArg::Typed(typed) => match param(typed) {
+            FnArg::Typed(typed) => match param(index, typed) {
                 Ok(p) => params.push(p),
                 Err(e) => errors.push(e),
             },
@@ -65,8 +63,8 @@ pub(crate) fn analyze(kind: Kind, func: &mut ItemFn) -> syn::Result<Vec<Param>> 
         .iter()
         .find(|p| matches!(p.role, Role::Argument { .. }));
     if let (Some(args), Some(argument)) = (args, arguments) {
-        errors.push(syn::Error::new(
-            args.ty.span(),
+        errors.push(syn::Error::new_spanned(
+            &args.ty,
             format!(
                 "`Args<T>` cannot be combined with plain parameters such as `{}`: take either one `Args<T>` or only plain parameters",
                 argument.ident
@@ -76,7 +74,7 @@ pub(crate) fn analyze(kind: Kind, func: &mut ItemFn) -> syn::Result<Vec<Param>> 
     errors.finish(params)
 }
 
-fn param(typed: &mut syn::PatType) -> syn::Result<Param> {
+fn param(index: usize, typed: &mut syn::PatType) -> syn::Result<Param> {
     let mut explicit_extractor = false;
     let mut description = None;
     let mut default = None;
@@ -109,22 +107,28 @@ fn param(typed: &mut syn::PatType) -> syn::Result<Param> {
         .attrs
         .retain(|a| !docs::is_doc(a) && !a.path().is_ident("arg"));
 
+    let ty = (*typed.ty).clone();
+    check_type(&ty)?;
+    if explicit_extractor || is_extractor(&ty) {
+        // Any pattern works for an extractor (`State(db): State<Db>`): the handler passes
+        // the value on under a name of its own and `call` destructures it as written.
+        let ident = quote::format_ident!("__extractor{}", index);
+        return Ok(Param {
+            ident,
+            ty,
+            role: Role::Extractor,
+        });
+    }
     let ident = match &*typed.pat {
         Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
         other => {
-            return Err(syn::Error::new(
-                other.span(),
+            return Err(syn::Error::new_spanned(
+                other,
                 "use a plain parameter name: it becomes the argument's name in the schema",
             ))
         }
     };
-    let ty = (*typed.ty).clone();
-    check_type(&ty)?;
-    let role = if explicit_extractor || is_extractor(&ty) {
-        Role::Extractor
-    } else {
-        Role::Argument { docs, default }
-    };
+    let role = Role::Argument { docs, default };
     Ok(Param { ident, ty, role })
 }
 
@@ -170,8 +174,9 @@ fn check_type(ty: &Type) -> syn::Result<()> {
 struct TypeCheck(Option<syn::Error>);
 
 impl TypeCheck {
-    fn report(&mut self, span: Span, message: &str) {
-        self.0.get_or_insert_with(|| syn::Error::new(span, message));
+    fn report(&mut self, tokens: &dyn quote::ToTokens, message: &str) {
+        self.0
+            .get_or_insert_with(|| syn::Error::new_spanned(tokens, message));
     }
 }
 
@@ -179,27 +184,24 @@ const BORROW: &str = "parameters cannot borrow: they are deserialized from the c
 
 impl<'ast> Visit<'ast> for TypeCheck {
     fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
-        self.report(r.span(), BORROW);
+        self.report(r, BORROW);
     }
 
     fn visit_lifetime(&mut self, l: &'ast syn::Lifetime) {
         if l.ident != "static" {
-            self.report(l.span(), BORROW);
+            self.report(l, BORROW);
         }
     }
 
     fn visit_type_impl_trait(&mut self, t: &'ast syn::TypeImplTrait) {
         self.report(
-            t.span(),
+            t,
             "`impl Trait` parameters are not supported: name a concrete type that implements `Deserialize` and `JsonSchema`",
         );
     }
 
     fn visit_type_infer(&mut self, t: &'ast syn::TypeInfer) {
-        self.report(
-            t.span(),
-            "name the parameter's type: `_` is not allowed here",
-        );
+        self.report(t, "name the parameter's type: `_` is not allowed here");
     }
 }
 
