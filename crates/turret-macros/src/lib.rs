@@ -60,7 +60,9 @@
 //! The fn's name becomes a unit type implementing `turret::router::Route`, registered with
 //! `Router::register`; the fn itself stays callable as `name::call(…)`. No global registry:
 //! a router holds exactly what is registered on it. The builder form stays available and
-//! is what the expansion calls:
+//! is what the expansion calls. (Being a unit type, the name is also a pattern: a `let` of the
+//! same name in that module would match against the type, as rustc points out; name such
+//! variables differently.)
 //!
 //! ```
 //! # use turret::{tool, Router};
