@@ -1,0 +1,208 @@
+//! `turret serve` and `turret proxy`: a server on stdio or streamable HTTP, with a startup
+//! summary, graceful shutdown on Ctrl-C or `SIGTERM`, and config reload on `SIGHUP`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use turret_core::McpService;
+use turret_proxy::{Backend, Proxy};
+use turret_transport::streamable_http::{serve, StreamableHttpService};
+
+use crate::cli::{ListenArgs, ProxyArgs, ServeArgs};
+use crate::config::{build, LoadedConfig, Transport};
+use crate::reload::{boxed, Reloadable};
+
+/// Where a server listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listen {
+    /// stdin/stdout.
+    Stdio,
+    /// Streamable HTTP.
+    Http {
+        /// The address.
+        addr: SocketAddr,
+        /// The MCP endpoint's path.
+        path: String,
+    },
+}
+
+/// Where servers listen unless told otherwise: loopback only.
+pub const DEFAULT_ADDR: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
+    std::net::Ipv4Addr::LOCALHOST,
+    3000,
+));
+
+impl Listen {
+    /// The command line's choice, else `fallback`.
+    pub fn resolve(args: &ListenArgs, fallback: Listen) -> Listen {
+        match (args.stdio, args.http) {
+            (true, _) => Listen::Stdio,
+            (false, Some(addr)) => Listen::Http {
+                addr,
+                path: match fallback {
+                    Listen::Http { path, .. } => path,
+                    Listen::Stdio => "/mcp".into(),
+                },
+            },
+            (false, None) => fallback,
+        }
+    }
+
+    fn http_default() -> Listen {
+        Listen::Http {
+            addr: DEFAULT_ADDR,
+            path: "/mcp".into(),
+        }
+    }
+}
+
+/// Runs `turret serve`.
+pub async fn serve_command(args: ServeArgs) -> ExitCode {
+    let Some(path) = args.config else {
+        let listen = Listen::resolve(&args.listen, Listen::http_default());
+        let summary = vec![
+            "the built-in demo (no config given)".to_owned(),
+            "local: add, echo, demo://about, tour".to_owned(),
+            "weather: a mounted router".to_owned(),
+            "todos: generated from an OpenAPI spec, calling an in-process axum app".to_owned(),
+        ];
+        let service = Reloadable::new(boxed(crate::demo::demo()));
+        return report(run(service, listen, &summary).await);
+    };
+    let loaded = match LoadedConfig::load(&path) {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(e),
+    };
+    let built = match build(&loaded).await {
+        Ok(built) => built,
+        Err(e) => return fail(e),
+    };
+    let fallback = match &loaded.config.listen {
+        Some(l) if l.transport == Transport::Stdio => Listen::Stdio,
+        Some(l) => Listen::Http {
+            addr: l.address.unwrap_or(DEFAULT_ADDR),
+            path: l.path.clone().unwrap_or_else(|| "/mcp".into()),
+        },
+        None => Listen::http_default(),
+    };
+    let listen = Listen::resolve(&args.listen, fallback);
+    let service = Reloadable::new(built.service);
+    spawn_reloader(path, service.clone(), built.router);
+    report(run(service, listen, &built.summary).await)
+}
+
+/// Runs `turret proxy`.
+pub async fn proxy_command(args: ProxyArgs) -> ExitCode {
+    let (backend, fallback) = match (&args.url, args.target.command.split_first()) {
+        (Some(url), None) => (Backend::url(url), Listen::Stdio),
+        (None, Some((program, rest))) => {
+            (Backend::command(program).args(rest), Listen::http_default())
+        }
+        _ => {
+            eprintln!("turret proxy: give the backend as a URL, or as a command after --");
+            return ExitCode::from(2);
+        }
+    };
+    let summary = vec![format!("a proxy of {backend}")];
+    let listen = Listen::resolve(&args.listen, fallback);
+    report(run(Proxy::new("backend", backend), listen, &summary).await)
+}
+
+/// Serves `service` until stdin closes (stdio) or Ctrl-C / `SIGTERM` (HTTP).
+pub async fn run<S: McpService>(
+    service: S,
+    listen: Listen,
+    summary: &[String],
+) -> std::io::Result<()> {
+    match listen {
+        Listen::Stdio => {
+            for line in summary {
+                tracing::info!("{line}");
+            }
+            tracing::info!("serving on stdio");
+            turret_transport::serve_stdio(service).await
+        }
+        Listen::Http { addr, path } => {
+            let mcp = StreamableHttpService::new(service);
+            let app = axum::Router::new().route_service(&path, mcp.clone());
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            let url = format!("http://{}{path}", listener.local_addr()?);
+            for line in summary {
+                tracing::info!("{line}");
+            }
+            // Tools and tests read the URL from this line.
+            eprintln!("turret: serving {url}");
+            serve(listener, app, async move {
+                shutdown_signal().await;
+                tracing::info!("shutting down");
+                mcp.shutdown();
+            })
+            .await
+        }
+    }
+}
+
+/// Ctrl-C, or `SIGTERM` on Unix.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Reloads the config on `SIGHUP`: live sessions stay, later requests reach the new
+/// gateway, and clients are told every list may have changed. A config that no longer
+/// loads leaves the running one in place.
+fn spawn_reloader(path: PathBuf, service: Reloadable, router: turret_core::Router) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        let mut current = router;
+        while hup.recv().await.is_some() {
+            let built = match LoadedConfig::load(&path) {
+                Ok(loaded) => build(&loaded).await,
+                Err(e) => Err(e),
+            };
+            match built {
+                Ok(built) => {
+                    service.replace(built.service);
+                    let old = std::mem::replace(&mut current, built.router);
+                    let notifier = old.notifier();
+                    notifier.tools_changed().await;
+                    notifier.resources_changed().await;
+                    notifier.prompts_changed().await;
+                    tracing::info!(config = %path.display(), "reloaded");
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "reload failed; still serving the previous config")
+                }
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = (path, service, router);
+}
+
+fn fail(error: impl std::fmt::Display) -> ExitCode {
+    eprintln!("turret: {error}");
+    ExitCode::from(2)
+}
+
+fn report(result: std::io::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
