@@ -18,6 +18,8 @@ use crate::route_map::{RouteMap, RouteOverride, Target};
 
 /// Default per-call timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default bound on the `$defs` bytes of one output schema.
+pub const DEFAULT_OUTPUT_DEFS_BUDGET: usize = 16 * 1024;
 /// Default limit on a response body.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
@@ -46,6 +48,7 @@ pub struct OpenApi {
     timeout: Option<Duration>,
     forward: Vec<HeaderName>,
     max_body: usize,
+    output_budget: Option<usize>,
 }
 
 impl std::fmt::Debug for OpenApi {
@@ -73,6 +76,7 @@ impl OpenApi {
             timeout: Some(DEFAULT_TIMEOUT),
             forward: Vec::new(),
             max_body: DEFAULT_MAX_RESPONSE_BYTES,
+            output_budget: Some(DEFAULT_OUTPUT_DEFS_BUDGET),
         }
     }
 
@@ -125,11 +129,21 @@ impl OpenApi {
         self
     }
 
+    /// Bounds the shared definitions an output schema carries (default 16 KiB; `None`: all
+    /// reachable ones). Definitions are taken breadth first from the response's root;
+    /// references to those past the budget become `{}` (any value), so the schema stays
+    /// true, only less detailed deep down. Input schemas always carry every definition.
+    pub fn output_definitions_budget(mut self, bytes: Option<usize>) -> Self {
+        self.output_budget = bytes;
+        self
+    }
+
     fn generated(&self) -> Result<Vec<Generated>, Error> {
         let options = Options {
             maps: &self.maps,
             over: self.over.as_ref(),
             naming: self.naming,
+            output_budget: self.output_budget,
         };
         generate(&self.spec, &options)
     }

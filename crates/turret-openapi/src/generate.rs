@@ -38,6 +38,7 @@ pub(crate) struct Options<'a> {
     pub(crate) maps: &'a [RouteMap],
     pub(crate) over: Option<&'a RouteOverride>,
     pub(crate) naming: Naming,
+    pub(crate) output_budget: Option<usize>,
 }
 
 fn tags_meta(op: &Operation<'_>) -> Option<Meta> {
@@ -94,7 +95,7 @@ pub(crate) fn generate(spec: &Spec, options: &Options<'_>) -> Result<Vec<Generat
         };
         match target {
             Target::Tool | Target::Exclude => {
-                let output = output::output(op.response, &mut defs)
+                let output = output::output(op.response, &mut defs, options.output_budget)
                     .map_err(|e| Error::Invalid(format!("{}: {e}", at())))?;
                 plan.wrap_result = output.as_ref().is_some_and(|o| o.1);
                 let tool = Tool {

@@ -58,7 +58,9 @@ mod schema;
 
 #[cfg(feature = "axum")]
 pub use crate::axum::from_axum;
-pub use builder::{OpenApi, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
+pub use builder::{
+    OpenApi, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_OUTPUT_DEFS_BUDGET, DEFAULT_TIMEOUT,
+};
 pub use client::{http_client, HttpBody, HttpClient};
 pub use document::{Spec, Version};
 pub use error::{BoxError, Error};

@@ -5,13 +5,15 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
-use super::convert::{Converter, Direction};
+use super::convert::{defs_ref, Converter, Direction};
 use crate::document::{pointer, Spec};
 use crate::error::Error;
 
 struct Converted {
     schema: Value,
     refs: Vec<String>,
+    /// Serialized length, for budgets.
+    size: usize,
 }
 
 /// The component schemas of one spec, converted on first use.
@@ -48,8 +50,9 @@ impl<'a> Definitions<'a> {
             let mut converter = Converter::new(self.spec, direction);
             let schema = converter.convert(schema)?;
             let refs = converter.refs.into_iter().collect();
-            self.converted
-                .insert(key.clone(), Converted { schema, refs });
+            let size = serde_json::to_vec(&schema).map_or(0, |v| v.len());
+            let converted = Converted { schema, refs, size };
+            self.converted.insert(key.clone(), converted);
         }
         Ok(&self.converted[&key])
     }
@@ -84,9 +87,68 @@ impl<'a> Definitions<'a> {
         Ok(out)
     }
 
+    /// The definitions reachable from `roots`, breadth first, while their total size stays
+    /// within `budget` bytes; references to the ones left out become `{}` (any value) in
+    /// `root` and in the kept definitions. Returns the kept definitions.
+    pub(crate) fn bounded(
+        &mut self,
+        root: &mut Value,
+        roots: Vec<String>,
+        direction: Direction,
+        budget: usize,
+    ) -> Result<Map<String, Value>, Error> {
+        let mut seen: BTreeSet<String> = roots.iter().cloned().collect();
+        let mut queue: std::collections::VecDeque<String> = roots.into();
+        let (mut kept, mut left_out, mut total) = (Vec::new(), BTreeSet::new(), 0);
+        while let Some(name) = queue.pop_front() {
+            let c = self.convert(&name, direction)?;
+            if total + c.size > budget {
+                left_out.insert(defs_ref(&name));
+                continue;
+            }
+            total += c.size;
+            for r in &c.refs {
+                if seen.insert(r.clone()) {
+                    queue.push_back(r.clone());
+                }
+            }
+            kept.push(name);
+        }
+        let mut out = Map::new();
+        for name in kept {
+            let mut schema = self.converted[&(name.clone(), direction)].schema.clone();
+            if !left_out.is_empty() {
+                prune(&mut schema, &left_out);
+            }
+            out.insert(name, schema);
+        }
+        if !left_out.is_empty() {
+            prune(root, &left_out);
+        }
+        Ok(out)
+    }
+
     /// The component a schema's `$ref` names, if it is exactly a component reference.
     pub(crate) fn component_of(schema: &crate::document::node::Node) -> Option<String> {
         schema.str("$ref").and_then(pointer::schema_name)
+    }
+}
+
+/// Replaces references to `left_out` definitions with `{}` (keeping a description).
+fn prune(value: &mut Value, left_out: &BTreeSet<String>) {
+    match value {
+        Value::Object(o) => {
+            if o.get("$ref")
+                .and_then(Value::as_str)
+                .is_some_and(|r| left_out.contains(r))
+            {
+                o.retain(|k, _| k == "description");
+                return;
+            }
+            o.values_mut().for_each(|v| prune(v, left_out));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|v| prune(v, left_out)),
+        _ => {}
     }
 }
 
@@ -107,5 +169,13 @@ mod tests {
         let all = defs.closure(["A".to_owned()], Direction::Input).unwrap();
         assert_eq!(all.keys().collect::<Vec<_>>(), ["A", "B"]);
         assert_eq!(all["B"]["properties"]["a"]["$ref"], "#/$defs/A");
+        // A budget that fits A but not B: B's uses become `{}`.
+        let mut root = serde_json::json!({"$ref": "#/$defs/A"});
+        let a_only = defs
+            .bounded(&mut root, vec!["A".into()], Direction::Input, 80)
+            .unwrap();
+        assert_eq!(a_only.keys().collect::<Vec<_>>(), ["A"]);
+        assert_eq!(a_only["A"]["properties"]["b"], serde_json::json!({}));
+        assert_eq!(root["$ref"], "#/$defs/A");
     }
 }

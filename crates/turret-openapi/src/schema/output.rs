@@ -14,9 +14,13 @@ use crate::operation::resolve_schema;
 pub(crate) const WRAP_MARKER: &str = "x-fastmcp-wrap-result";
 
 /// The output schema and whether results are wrapped.
+///
+/// `budget` bounds the bytes of `$defs` (see [`Definitions::bounded`]): response graphs
+/// such as Stripe's reach nearly every definition from every operation.
 pub(crate) fn output(
     response: Option<&Node>,
     defs: &mut Definitions<'_>,
+    budget: Option<usize>,
 ) -> Result<Option<(JsonObject, bool)>, Error> {
     let Some(response) = response else {
         return Ok(None);
@@ -47,10 +51,20 @@ pub(crate) fn output(
         }
     };
     if !refs.is_empty() {
-        schema.insert(
-            "$defs".into(),
-            Value::Object(defs.closure(refs, Direction::Output)?),
-        );
+        let kept = match budget {
+            Some(budget) => {
+                let mut root = Value::Object(std::mem::take(&mut schema));
+                let kept = defs.bounded(&mut root, refs, Direction::Output, budget)?;
+                if let Value::Object(o) = root {
+                    schema = o;
+                }
+                kept
+            }
+            None => defs.closure(refs, Direction::Output)?,
+        };
+        if !kept.is_empty() {
+            schema.insert("$defs".into(), Value::Object(kept));
+        }
     }
     Ok(Some((schema, wrapped)))
 }
