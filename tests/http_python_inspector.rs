@@ -4,39 +4,18 @@
 
 #[path = "support/fixture.rs"]
 mod fixture;
+#[path = "support/peers.rs"]
+mod peers;
 
-use std::process::Command;
-use std::time::Duration;
-
-use serde_json::Value;
+const FIXTURE_PROBE: peers::Probe<'static> = peers::Probe {
+    tool: "test_simple_text",
+    resource: "test://static-text",
+    prompt: "test_simple_prompt",
+};
 
 fn pyclient_check(mode: &str) {
     let server = fixture::HttpFixture::start();
-    let python = fixture::harness_program("py/bin/python");
-    let script = fixture::shared_dir().join("harness/pyclient_check.py");
-    let output = fixture::run_with_timeout(
-        Command::new(python).arg(script).args([
-            "--url",
-            &server.url,
-            "--mode",
-            mode,
-            "--tool",
-            "test_simple_text",
-            "--resource",
-            "test://static-text",
-            "--prompt",
-            "test_simple_prompt",
-        ]),
-        Duration::from_secs(120),
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let last = stdout.lines().last().unwrap_or_default();
-    assert!(
-        output.status.success() && last.starts_with("pyclient: ") && last.ends_with(" 0 failed"),
-        "pyclient_check.py --mode {mode}: {}\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
+    peers::pyclient_check(&server.url, mode, &FIXTURE_PROBE);
 }
 
 #[test]
@@ -54,41 +33,17 @@ fn python_clients_pass_when_negotiating_over_http() {
     pyclient_check("auto");
 }
 
-/// `inspector --cli --format json URL <args>`, parsed.
-fn inspect(server: &fixture::HttpFixture, args: &[&str]) -> Value {
-    let inspector = fixture::harness_program("npm/node_modules/.bin/inspector");
-    let output = fixture::run_with_timeout(
-        Command::new(inspector)
-            .args(["--cli", "--format", "json", &server.url])
-            .args(args)
-            .env("PATH", fixture::harness_path_env()),
-        Duration::from_secs(120),
-    );
-    let report = format!(
-        "inspector {args:?}: {}\n{}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "{report}");
-    let value: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {report}"));
-    // `--format json` wraps the MCP result in {"result": …}.
-    value.get("result").cloned().unwrap_or(value)
+fn inspect(server: &fixture::HttpFixture, args: &[&str]) -> serde_json::Value {
+    peers::inspector(&server.url, args)
 }
 
 #[test]
 fn the_inspector_lists_calls_reads_and_gets_over_http() {
     let server = fixture::HttpFixture::start();
     let tools = inspect(&server, &["--method", "tools/list"]);
-    let names: Vec<&str> = tools["tools"]
-        .as_array()
-        .expect("a tools array")
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
+    let names = peers::tool_names(&tools);
     assert!(
-        names.contains(&"test_simple_text") && names.contains(&"test_sampling"),
+        names.iter().any(|n| n == "test_simple_text") && names.iter().any(|n| n == "test_sampling"),
         "{names:?}"
     );
 
