@@ -84,7 +84,9 @@ pub(crate) fn generate(spec: &Spec, options: &Options<'_>) -> Result<Vec<Generat
             .map_err(|e| Error::Invalid(format!("{}: {e}", at())))?;
         let mut plan = Plan {
             method: op.method.clone(),
-            path: op.path.to_owned(),
+            // Some specs tell operations apart with a fragment (`/cookies#exploded`): it is
+            // never sent.
+            path: op.path.split('#').next().unwrap_or_default().to_owned(),
             params: input.params,
             body: input.body,
             wrap_result: false,

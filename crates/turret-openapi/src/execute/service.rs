@@ -136,6 +136,11 @@ impl Service<Request> for OperationService {
     fn call(&mut self, req: Request) -> Self::Future {
         let leaf = self.leaf.clone();
         let client = self.client.clone();
-        Box::pin(async move { leaf.call(client, req).await.map_err(BoxError::from) })
+        Box::pin(async move {
+            leaf.call(client, req)
+                .await
+                // The API's status and excerpt are what the client needs to see.
+                .map_err(|e| BoxError::from(turret_core::McpError::internal(e)))
+        })
     }
 }
