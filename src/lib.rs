@@ -40,8 +40,8 @@
 
 pub use turret_core::*;
 pub use turret_layers as layers;
-pub use turret_openapi as openapi;
 pub use turret_macros::{prompt, resource, tool};
+pub use turret_openapi as openapi;
 pub use turret_proxy as proxy;
 pub use turret_transport as transport;
 
