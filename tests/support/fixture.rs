@@ -20,6 +20,19 @@ pub fn fixture_server() -> &'static Path {
 /// (a no-op when `cargo test` already built it). The path comes from cargo's own build
 /// report, so `CARGO_TARGET_DIR` and `--target-dir` are honored.
 pub fn example(name: &str) -> PathBuf {
+    built(&["--example", name], name)
+}
+
+/// The binary `name` of the workspace package `package` (`binary("turret-cli", "turret")`),
+/// built once per test binary with `cargo build -p PACKAGE --bin NAME`: `cargo test` builds
+/// the binaries of the package under test only, not those of other workspace members.
+pub fn binary(package: &str, name: &str) -> PathBuf {
+    built(&["-p", package, "--bin", name], name)
+}
+
+/// The executable named `name` that `cargo build SELECTION…` makes, built at most once per
+/// test binary for each selection.
+fn built(selection: &[&str], name: &str) -> PathBuf {
     static BUILT: OnceLock<std::sync::Mutex<std::collections::HashMap<String, PathBuf>>> =
         OnceLock::new();
     let mut built = BUILT
@@ -27,25 +40,23 @@ pub fn example(name: &str) -> PathBuf {
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     built
-        .entry(name.to_owned())
-        .or_insert_with(|| build(name))
+        .entry(selection.join(" "))
+        .or_insert_with(|| build(selection, name))
         .clone()
 }
 
-fn build(name: &str) -> PathBuf {
+fn build(selection: &[&str], name: &str) -> PathBuf {
     let output = Command::new(env!("CARGO"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "build",
-            "--example",
-            name,
-            "--message-format=json-render-diagnostics",
-        ])
+        .arg("build")
+        .args(selection)
+        .arg("--message-format=json-render-diagnostics")
         .output()
-        .expect("could not run cargo to build the example");
+        .expect("could not run cargo to build a test program");
+    let selection = selection.join(" ");
     assert!(
         output.status.success(),
-        "cargo build --example {name} failed:\n{}",
+        "cargo build {selection} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -54,7 +65,7 @@ fn build(name: &str) -> PathBuf {
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .unwrap_or_else(|| panic!("cargo did not report the executable of example {name}"));
+        .unwrap_or_else(|| panic!("cargo build {selection} did not report the executable {name}"));
     assert!(
         executable.is_file(),
         "cargo reported {} but it is not there",

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use turret_types::{CallToolResult, ContentBlock, Resource, ResourceContents};
 
 use crate::cli::CallArgs;
-use crate::target::Target;
+use crate::target::{print_stdout, Target};
 
 /// Exit status of a tool that reported an error.
 const TOOL_FAILED: u8 = 1;
@@ -145,13 +145,16 @@ pub async fn call_command(args: CallArgs) -> ExitCode {
             ))
         }
     };
-    if args.raw {
+    let text = if args.raw {
         match serde_json::to_string_pretty(&result) {
-            Ok(json) => println!("{json}"),
+            Ok(json) => json + "\n",
             Err(e) => return fail(&format!("cannot print the result as JSON: {e}")),
         }
     } else {
-        print!("{}", render(&result));
+        render(&result)
+    };
+    if let Err(e) = print_stdout(&text) {
+        return fail(&e);
     }
     if result.is_error == Some(true) {
         eprintln!("turret call: {} reported an error", invocation.tool);
@@ -321,35 +324,25 @@ mod tests {
 
     #[test]
     fn bad_command_lines_say_what_is_wrong() {
-        let cases: &[(&[&str], Option<&str>, &[&str], &str)] = &[
-            (
-                &["t"],
-                None,
-                &[],
-                "give the server's URL and the tool's name",
-            ),
-            (&["http://h/mcp", "t"], None, &["srv"], "not both"),
-            (
-                &["http://h/mcp", "t", "x"],
-                None,
-                &[],
-                "\"x\" is not KEY=VALUE",
-            ),
-            (&["http://h/mcp", "t", "=1"], None, &[], "has no KEY"),
-            (
-                &["http://h/mcp", "t", "a=1", "a=2"],
-                None,
-                &[],
-                "given twice",
-            ),
-            (&["http://h/mcp", "t", "a=1"], Some("{}"), &[], "not both"),
-            (&["http://h/mcp", "t"], Some("[1]"), &[], "not an array"),
-            (&["http://h/mcp", "t"], Some("{"), &[], "not valid JSON"),
-        ];
-        for (words, json, command, expected) in cases {
-            let error = parse(words, *json, command).unwrap_err();
+        #[track_caller]
+        fn rejected(words: &[&str], json: Option<&str>, command: &[&str], expected: &str) {
+            let error = parse(words, json, command).unwrap_err();
             assert!(error.contains(expected), "{words:?}: {error}");
         }
+        let url = "http://h/mcp";
+        rejected(
+            &["t"],
+            None,
+            &[],
+            "give the server's URL and the tool's name",
+        );
+        rejected(&[url, "t"], None, &["srv"], "not both");
+        rejected(&[url, "t", "x"], None, &[], "\"x\" is not KEY=VALUE");
+        rejected(&[url, "t", "=1"], None, &[], "has no KEY");
+        rejected(&[url, "t", "a=1", "a=2"], None, &[], "given twice");
+        rejected(&[url, "t", "a=1"], Some("{}"), &[], "not both");
+        rejected(&[url, "t"], Some("[1]"), &[], "not an array");
+        rejected(&[url, "t"], Some("{"), &[], "not valid JSON");
     }
 
     #[test]
@@ -357,8 +350,8 @@ mod tests {
         let result: CallToolResult = serde_json::from_value(json!({
             "content": [
                 {"type": "text", "text": "hello"},
-                // 67 bytes of PNG: 92 base64 symbols with one `=` of padding.
-                {"type": "image", "mimeType": "image/png", "data": "A".repeat(89) + "AA="},
+                // 67 bytes: 22 groups of 4 symbols (66 bytes), then 2 symbols and `==`.
+                {"type": "image", "mimeType": "image/png", "data": "A".repeat(88) + "AA=="},
                 {"type": "audio", "mimeType": "audio/wav", "data": "AAAA"},
                 {"type": "resource", "resource":
                     {"uri": "test://r", "mimeType": "text/plain", "text": "inside"}},

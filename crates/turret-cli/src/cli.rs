@@ -155,7 +155,7 @@ pub struct InspectArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  turret call http://127.0.0.1:3000/mcp add a=1 b=2\n  \
-                        turret call greet name='\"Ada\"' tags='[\"x\"]' -- ./my-server --stdio\n  \
+                        turret call greet name=Ada tags='[\"x\"]' -- ./my-server --stdio\n  \
                         turret call http://127.0.0.1:3000/mcp add --json '{\"a\": 1, \"b\": 2}'\n\n\
                         Exit status: 0 if the tool succeeded, 1 if it reported an error (isError),\n\
                         2 if the server could not be reached or refused the call."

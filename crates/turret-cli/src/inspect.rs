@@ -13,7 +13,7 @@ use turret_types::{
 };
 
 use crate::cli::InspectArgs;
-use crate::target::Target;
+use crate::target::{print_stdout, Target};
 
 /// Descriptions in tables are cut to this many characters.
 const DESCRIPTION_WIDTH: usize = 70;
@@ -96,7 +96,7 @@ impl Inventory {
             if !instructions.is_empty() {
                 out.push_str("\nInstructions:\n");
                 for line in instructions.lines() {
-                    out.push_str(&format!("  {line}").trim_end());
+                    out.push_str(format!("  {line}").trim_end());
                     out.push('\n');
                 }
             }
@@ -175,7 +175,11 @@ fn prompt_arguments(prompt: &Prompt) -> String {
 /// The first non-blank line of `text`, cut to [`DESCRIPTION_WIDTH`] characters; `…` marks
 /// anything left out (a cut, or further lines).
 fn one_line(text: Option<&str>) -> String {
-    let mut lines = text.unwrap_or("").lines().map(str::trim).skip_while(|l| l.is_empty());
+    let mut lines = text
+        .unwrap_or("")
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty());
     let first = lines.next().unwrap_or("");
     let more = lines.any(|l| !l.is_empty());
     if first.chars().count() > DESCRIPTION_WIDTH {
@@ -234,15 +238,18 @@ pub async fn inspect_command(args: InspectArgs) -> ExitCode {
         Ok(inventory) => inventory,
         Err(e) => return fail(&format!("listing what {target} offers: {e}")),
     };
-    if args.json {
+    let text = if args.json {
         match serde_json::to_string_pretty(&inventory) {
-            Ok(json) => println!("{json}"),
+            Ok(json) => json + "\n",
             Err(e) => return fail(&format!("cannot print the listing as JSON: {e}")),
         }
     } else {
-        print!("{}", inventory.to_text());
+        inventory.to_text()
+    };
+    match print_stdout(&text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
     }
-    ExitCode::SUCCESS
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -297,7 +304,10 @@ mod tests {
     fn json_has_every_section_with_full_definitions() {
         let json = serde_json::to_value(inventory()).unwrap();
         assert_eq!(json["protocolVersion"], "2025-06-18");
-        assert_eq!(json["serverInfo"], json!({"name": "demo", "version": "1.2.3"}));
+        assert_eq!(
+            json["serverInfo"],
+            json!({"name": "demo", "version": "1.2.3"})
+        );
         assert_eq!(json["instructions"], "Use add.\n\nThen greet.");
         assert_eq!(json["tools"][0]["description"], "x".repeat(100));
         assert_eq!(json["tools"][0]["inputSchema"], json!({"type": "object"}));

@@ -3,7 +3,7 @@
 //! [`Target`] parses what the user gave ([`Target::from_parts`]); [`Target::connect`] starts
 //! the child process (for a command) and settles the protocol with the server, within a
 //! connect timeout, giving a [`Connection`] that owns the client and the child and closes
-//! both with [`Connection::close`].
+//! both with [`Connection::close`]. Both commands print through `print_stdout`.
 
 use std::fmt;
 use std::time::Duration;
@@ -176,6 +176,23 @@ impl Connection {
     }
 }
 
+/// Writes `text` to stdout. A reader that went away (`turret inspect … | head`) is not an
+/// error, while `print!` would panic on it; other write failures are.
+pub(crate) fn print_stdout(text: &str) -> Result<(), String> {
+    use std::io::Write as _;
+
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to stdout: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,7 +251,7 @@ mod tests {
         let target = Target::from_parts(None, &words(&["sh", "-c", "exit 3"])).unwrap();
         let error = target.connect(Duration::from_secs(10)).await.unwrap_err();
         assert!(
-            error.starts_with("cannot connect to `sh -c exit 3`"),
+            error.starts_with(r#"cannot connect to `sh -c "exit 3"`"#),
             "{error}"
         );
         assert!(error.contains("exit status: 3"), "{error}");
