@@ -1,0 +1,202 @@
+//! `turret serve`: the built-in demo under third-party clients, a gateway config with a
+//! stdio, an HTTP and an OpenAPI backend, and config files that must be refused with a
+//! message saying where and why.
+
+#[path = "support/client.rs"]
+mod client;
+#[path = "support/fixture.rs"]
+mod fixture;
+#[path = "support/peers.rs"]
+mod peers;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::json;
+use turret::client::Client;
+use turret::transport::http_client::StreamableHttpClient;
+
+fn turret() -> PathBuf {
+    fixture::binary("turret-cli", "turret")
+}
+
+/// `turret serve [CONFIG] --http 127.0.0.1:0`, until dropped.
+fn serve(config: Option<&Path>) -> fixture::HttpFixture {
+    let mut command = Command::new(turret());
+    command.arg("serve");
+    if let Some(config) = config {
+        command.arg(config);
+    }
+    command.args(["--http", "127.0.0.1:0"]);
+    fixture::HttpFixture::spawn(&mut command, "turret: serving ")
+}
+
+const DEMO_PROBE: peers::Probe<'static> = peers::Probe {
+    tool: "todos_list_todos",
+    resource: "demo://about",
+    prompt: "tour",
+};
+
+#[test]
+fn python_clients_use_the_demo_in_every_mode() {
+    let demo = serve(None);
+    for mode in ["legacy", "2026-07-28", "auto"] {
+        peers::pyclient_check(&demo.url, mode, &DEMO_PROBE);
+    }
+}
+
+#[test]
+fn the_inspector_lists_and_calls_every_pattern_of_the_demo() {
+    let demo = serve(None);
+    let names = peers::tool_names(&peers::inspector(&demo.url, &["--method", "tools/list"]));
+    for expected in [
+        "add",
+        "echo",
+        "weather_forecast",
+        "todos_create_todo",
+        "todos_get_todo",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+    let call = |tool: &str, args: &[&str]| {
+        let mut argv = vec!["--method", "tools/call", "--tool-name", tool];
+        if !args.is_empty() {
+            argv.push("--tool-arg");
+            argv.extend(args);
+        }
+        peers::inspector(&demo.url, &argv)
+    };
+    assert_eq!(call("add", &["a=2", "b=3"])["content"][0]["text"], "5");
+    assert_eq!(
+        call("weather_forecast", &["city=Lima"])["content"][0]["text"],
+        "Lima: 21°C, overcast"
+    );
+    let created = call("todos_create_todo", &["title=write tests"]);
+    assert_eq!(
+        created["structuredContent"]["title"], "write tests",
+        "{created}"
+    );
+    let fetched = call("todos_get_todo", &["id=2"]);
+    assert_eq!(
+        fetched["structuredContent"]["title"], "write tests",
+        "{fetched}"
+    );
+}
+
+/// A config file in a fresh directory.
+fn config_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("turret-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("gateway.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_serves_stdio_http_and_openapi_backends_under_their_names() {
+    let remote = fixture::HttpFixture::start();
+    let spec = fixture::shared_dir().join("specs/petstore-3.1.yaml");
+    let config = config_file(
+        "three",
+        &format!(
+            r#"
+name = "three-backends"
+
+[backends.local]
+command = {fixture:?}
+
+[backends.remote]
+url = "{url}"
+
+[backends.pets]
+openapi = {spec:?}
+base_url = "http://127.0.0.1:9"
+
+[layers]
+timeout_ms = 20000
+"#,
+            fixture = fixture::fixture_server().display().to_string(),
+            url = remote.url,
+            spec = spec.display().to_string(),
+        ),
+    );
+    let gateway = serve(Some(&config));
+    let transport = StreamableHttpClient::new(&gateway.url).connect().unwrap();
+    let client = Client::builder().connect(transport).await.unwrap();
+    assert_eq!(client.server_info().name, "three-backends");
+    let names = client::tool_names(&client).await;
+    for namespace in ["local_", "remote_", "pets_"] {
+        assert!(
+            names.iter().any(|n| n.starts_with(namespace)),
+            "a {namespace}* tool in {names:?}"
+        );
+    }
+    for tool in ["local_test_simple_text", "remote_test_simple_text"] {
+        let result = client.call_tool(tool, json!({})).await.unwrap();
+        assert_eq!(
+            client::text(&result.content),
+            "This is a simple text response for testing."
+        );
+    }
+    client.close().await.unwrap();
+}
+
+/// `turret config check FILE`: exit status and stderr.
+fn check(path: &Path) -> (bool, String) {
+    let output = Command::new(turret())
+        .args(["config", "check"])
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_configs_are_refused_with_where_and_why() {
+    let cases = [
+        (
+            "unknown-key",
+            "[backends.a]\ncommand = \"x\"\ncomand = \"y\"\n",
+            ":3:1: unknown field `comand`",
+        ),
+        (
+            "no-kind",
+            "\n[backends.a]\nargs = [\"x\"]\n",
+            ":2:1: backend \"a\": needs one of \"command\"",
+        ),
+        (
+            "bad-url",
+            "[backends.a]\nurl = \"ftp://example\"\n",
+            "must be an http:// or https:// URL",
+        ),
+        (
+            "missing-spec",
+            "[backends.a]\nopenapi = \"nowhere.yaml\"\n",
+            "nowhere.yaml does not exist",
+        ),
+        ("bad-toml", "name = \"x\"\n[backends\n", ":2:"),
+        (
+            "bad-policy",
+            "[backends.a]\ncommand = \"x\"\nsession_policy = \"sometimes\"\n",
+            "unknown session_policy \"sometimes\"",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let path = config_file(name, text);
+        let (ok, stderr) = check(&path);
+        assert!(!ok, "{name} was accepted");
+        assert!(
+            stderr.contains(&path.display().to_string()) && stderr.contains(expected),
+            "{name}: {stderr}"
+        );
+    }
+    let good = config_file("good", "[backends.a]\ncommand = \"x\"\n");
+    let (ok, stderr) = check(&good);
+    assert!(ok, "{stderr}");
+}
