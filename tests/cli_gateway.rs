@@ -200,3 +200,99 @@ fn bad_configs_are_refused_with_where_and_why() {
     let (ok, stderr) = check(&good);
     assert!(ok, "{stderr}");
 }
+
+fn signal(pid: u32, name: &str) {
+    let sent = Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -{name} {pid}");
+}
+
+/// `SIGHUP` swaps in the edited config; a session opened before keeps working and sees the
+/// new backend. `SIGTERM` then stops the server cleanly.
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_reloads_the_config_without_dropping_sessions_and_sigterm_stops() {
+    let fixture = fixture::fixture_server().display().to_string();
+    let config = config_file(
+        "reload",
+        &format!("[backends.first]\ncommand = {fixture:?}\n"),
+    );
+    let mut gateway = serve(Some(&config));
+    let transport = StreamableHttpClient::new(&gateway.url).connect().unwrap();
+    let client = Client::builder()
+        .era(turret::client::Era::Handshake(
+            turret::types::ProtocolVersion::LATEST_HANDSHAKE,
+        ))
+        .connect(transport)
+        .await
+        .unwrap();
+    let before = client::tool_names(&client).await;
+    assert!(before.iter().any(|n| n.starts_with("first_")), "{before:?}");
+    assert!(!before.iter().any(|n| n.starts_with("second_")));
+
+    std::fs::write(
+        &config,
+        format!(
+            "[backends.first]\ncommand = {fixture:?}\n\n[backends.second]\ncommand = {fixture:?}\n"
+        ),
+    )
+    .unwrap();
+    let mut changes = client.notifications();
+    signal(gateway.pid(), "HUP");
+    // The old gateway tells its sessions every list may have changed.
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while changes.recv().await.unwrap().method() != "notifications/tools/list_changed" {}
+    })
+    .await
+    .expect("a tools/list_changed after the reload");
+    let after = client::tool_names(&client).await;
+    assert!(after.iter().any(|n| n.starts_with("second_")), "{after:?}");
+    let result = client
+        .call_tool("second_test_simple_text", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(
+        client::text(&result.content),
+        "This is a simple text response for testing."
+    );
+
+    signal(gateway.pid(), "TERM");
+    let status = gateway
+        .wait_exit(std::time::Duration::from_secs(20))
+        .expect("the gateway exits on SIGTERM");
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn openapi_dump_prints_the_generated_components() {
+    let spec = fixture::shared_dir().join("specs/petstore-3.1.yaml");
+    let output = Command::new(turret())
+        .arg("openapi")
+        .arg(&spec)
+        .args(["--dump", "--route-map", "get-resources"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dump: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let tools = dump["tools"].as_array().unwrap();
+    assert!(!tools.is_empty(), "{dump}");
+    assert!(tools.iter().all(|t| t["inputSchema"]["type"] == "object"));
+    let reads = dump["resources"].as_array().unwrap().len()
+        + dump["resourceTemplates"].as_array().unwrap().len();
+    assert!(
+        reads > 0,
+        "GET operations become resources or templates: {dump}"
+    );
+
+    let missing = Command::new(turret())
+        .args(["openapi", "/nonexistent/spec.yaml", "--dump"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/spec.yaml"));
+}

@@ -184,6 +184,15 @@ impl HttpFixture {
         Self::spawn(&mut command, "proxy: ")
     }
 
+    /// Starts `turret proxy --http 127.0.0.1:0` in front of the fixture server over stdio.
+    pub fn turret_proxied_stdio() -> Self {
+        let mut command = Command::new(binary("turret-cli", "turret"));
+        command
+            .args(["proxy", "--http", "127.0.0.1:0", "--"])
+            .arg(fixture_server());
+        Self::spawn(&mut command, "turret: serving ")
+    }
+
     /// Runs `command` and waits for the line starting with `prefix` that names its URL.
     pub fn spawn(command: &mut Command, prefix: &str) -> Self {
         let mut child = command
@@ -203,6 +212,25 @@ impl HttpFixture {
         // Keep draining its log so it never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
         Self { child, url }
+    }
+}
+
+impl HttpFixture {
+    /// The server's process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `timeout` for the server to exit; its status, if it did.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
     }
 }
 
