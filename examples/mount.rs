@@ -39,12 +39,10 @@ fn status_b() -> &'static str {
 fn app() -> Router {
     let service_a = Router::new()
         .name("ServiceA")
-        .register(process_a)
-        .register(config_a);
+        .register((process_a, config_a));
     let service_b = Router::new()
         .name("ServiceB")
-        .register(process_b)
-        .register(status_b);
+        .register((process_b, status_b));
     Router::new()
         .name("MainApp")
         .mount_with("serviceA", service_a, Mount::new().resource_separator("+"))

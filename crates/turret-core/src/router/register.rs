@@ -11,6 +11,8 @@ use super::Router;
 /// `Router::new().register(process_a).register(config_a)`. The impls call the plain builder
 /// ([`Router::tool`] and friends), so a `Route` behaves exactly like the builder form.
 ///
+/// A tuple of routes is a route too: `Router::new().register((process_a, config_a))`.
+///
 /// Implement it by hand to bundle a set of primitives:
 ///
 /// ```
@@ -37,6 +39,28 @@ pub trait Route<S> {
     /// Adds this primitive to `router`.
     fn register(self, router: Router<S>) -> Router<S>;
 }
+
+/// Tuples register each element in order: `router.register((process_a, config_a))`.
+macro_rules! tuple_routes {
+    ($($name:ident),+) => {
+        impl<S, $($name: Route<S>),+> Route<S> for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn register(self, router: Router<S>) -> Router<S> {
+                let ($($name,)+) = self;
+                $(let router = $name.register(router);)+
+                router
+            }
+        }
+    };
+}
+
+tuple_routes!(A, B);
+tuple_routes!(A, B, C);
+tuple_routes!(A, B, C, D);
+tuple_routes!(A, B, C, D, E);
+tuple_routes!(A, B, C, D, E, F);
+tuple_routes!(A, B, C, D, E, F, G);
+tuple_routes!(A, B, C, D, E, F, G, H);
 
 impl<S> Router<S> {
     /// Adds a [`Route`]: a tool, resource or prompt made by `#[tool]`, `#[resource]` or
