@@ -19,9 +19,8 @@ use turret::client::{Client, ClientHandler, Era};
 use turret::transport::memory_pair;
 use turret::types::{
     ClientCapabilities, ClientRequest, CompletionReference, ContentBlock,
-    CreateMessageRequestParams, CreateMessageResult, ElicitAction, ElicitRequestParams,
-    ElicitResult, ErrorCode, LoggingLevel, ProtocolVersion, ResourceContents, Role,
-    SamplingContent, SamplingMessage, ServerNotification, ServerResult,
+    CreateMessageRequestParams, ElicitRequestParams, ElicitResult, ErrorCode, LoggingLevel,
+    ProtocolVersion, ResourceContents, SamplingMessage, ServerNotification, ServerResult,
 };
 use turret::{
     prompt_fn, resource_fn, serve, tool_fn, Args, BoxError, Context, McpError, Request, Router,
