@@ -5,7 +5,7 @@
 //! `_meta`: progress tokens and per-request capabilities do not change it), the protocol
 //! revision and the [`Caller`](crate::Caller), so one caller never sees another's answer. Entries live for a
 //! TTL, within a bound on their number and on their size in bytes (as JSON); storage is a
-//! [`moka`] cache. Errors, tool results with `isError` and `input_required` answers are never
+//! [`quick_cache`] cache. Errors, tool results with `isError` and `input_required` answers are never
 //! stored.
 //!
 //! Give the layer the server's [`Change`]s ([`Notifier::subscribe`](turret_core::Notifier::subscribe))
@@ -54,9 +54,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
+use tokio::time::Instant;
 use tower_layer::Layer;
 use turret_core::router::Change;
-use turret_core::types::{ServerResult, Tool};
+use turret_core::types::{ClientRequest, ServerResult, Tool};
 use turret_core::Request;
 
 use crate::catalog::Catalog;
@@ -64,7 +65,7 @@ use crate::changes::ChangeFeed;
 
 mod key;
 
-use key::{Key, Kind};
+use key::{Key, Kind, Lookup};
 
 #[derive(Debug, Clone)]
 struct Config {
@@ -93,55 +94,37 @@ impl Default for Config {
     }
 }
 
-/// A stored answer, the whole key it answers, and its size as JSON.
+/// Independently locked parts of the cache: enough that concurrent stores rarely wait on each
+/// other, few enough that an answer may take up to about a quarter of the byte budget (each
+/// part has an equal share and cannot hold more).
+const SHARDS: usize = 4;
+
+/// A stored answer, when it expires, and what it weighs against the byte bound.
 #[derive(Debug)]
 struct Entry {
-    key: Key,
     result: ServerResult,
-    bytes: u32,
+    expires: Instant,
+    weight: u64,
 }
 
-/// The cache is keyed by a 64-bit fingerprint of the [`Key`] (cheap for the cache to hash
-/// and compare, as it does often); the entry keeps the whole key, checked on every hit, so two
-/// keys with one fingerprint only cost each other a miss.
-type Fingerprint = u64;
+/// Weighs an entry by the weight computed once when it was stored.
+#[derive(Debug, Clone, Copy)]
+struct Weight;
 
-/// Hashes a fingerprint to itself: it is already a (randomly seeded) hash.
-#[derive(Debug, Clone, Copy, Default)]
-struct Prehashed;
-
-impl std::hash::BuildHasher for Prehashed {
-    type Hasher = PrehashedHasher;
-
-    fn build_hasher(&self) -> Self::Hasher {
-        PrehashedHasher(0)
-    }
-}
-
-#[derive(Debug)]
-struct PrehashedHasher(u64);
-
-impl std::hash::Hasher for PrehashedHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+impl quick_cache::Weighter<Key, Arc<Entry>> for Weight {
+    fn weight(&self, _: &Key, entry: &Arc<Entry>) -> u64 {
+        entry.weight
     }
 }
 
 /// The cache the services of one layer share.
 struct Shared {
     config: Config,
-    entries: moka::sync::Cache<Fingerprint, Arc<Entry>, Prehashed>,
-    fingerprints: std::hash::RandomState,
+    entries: quick_cache::sync::Cache<Key, Arc<Entry>, Weight>,
+    /// Hashes keys once per request (the cache then hashes just that hash).
+    hasher: quick_cache::DefaultHashBuilder,
+    /// The least an entry weighs: an equal share of the byte budget among `max_entries`.
+    floor: u64,
     changes: Option<ChangeFeed>,
     /// The inner service's tool definitions, for their annotations.
     catalog: Catalog,
@@ -154,21 +137,25 @@ impl Shared {
         // One bound for both limits: an entry weighs its bytes, and at least an equal share
         // of the byte budget, so the total weight stays under `max_bytes` only if the bytes
         // do and the count stays under `max_entries`.
-        let floor = (config.max_bytes / config.max_entries.max(1)).max(1);
-        let entries = moka::sync::Cache::builder()
-            .max_capacity(config.max_bytes)
-            .weigher(move |_: &Fingerprint, e: &Arc<Entry>| {
-                let bytes = u64::from(e.bytes) + e.key.params.len() as u64;
-                u32::try_from(bytes.max(floor)).unwrap_or(u32::MAX)
-            })
-            .time_to_live(config.ttl)
-            .support_invalidation_closures()
-            .build_with_hasher(Prehashed);
+        let floor = (config.max_bytes / config.max_entries).max(1);
+        let options = quick_cache::OptionsBuilder::new()
+            .estimated_items_capacity(usize::try_from(config.max_entries).unwrap_or(usize::MAX))
+            .weight_capacity(config.max_bytes)
+            .shards(SHARDS)
+            .build()
+            .expect("both capacities are set");
+        let entries = quick_cache::sync::Cache::with_options(
+            options,
+            Weight,
+            quick_cache::DefaultHashBuilder::default(),
+            quick_cache::sync::DefaultLifecycle::default(),
+        );
         Self {
             catalog: Catalog::new(config.definitions_ttl),
             config,
             entries,
-            fingerprints: std::hash::RandomState::new(),
+            hasher: quick_cache::DefaultHashBuilder::default(),
+            floor,
             changes: changes.map(ChangeFeed::new),
             epoch: AtomicU64::new(0),
         }
@@ -185,16 +172,10 @@ impl Shared {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.catalog.invalidate(change);
         match change {
-            None => self.entries.invalidate_all(),
-            Some(change) => {
-                let change = change.clone();
-                // Closures are enabled at build time, so registering cannot fail.
-                let _ = self.entries.invalidate_entries_if(move |_, e| {
-                    e.key
-                        .kind
-                        .stale_after(e.key.target.as_deref(), Some(&change))
-                });
-            }
+            None => self.entries.clear(),
+            Some(change) => self
+                .entries
+                .retain(|k, _| !k.kind.stale_after(k.target.as_deref(), Some(change))),
         }
     }
 
@@ -208,17 +189,14 @@ impl Shared {
         }
     }
 
-    fn fingerprint(&self, key: &Key) -> Fingerprint {
-        use std::hash::BuildHasher as _;
-        self.fingerprints.hash_one(key)
+    /// The stored answer to `key` if it has not expired by `now`. An expired one stays until
+    /// the answer that replaces it is stored, or the bounds evict it.
+    fn get(&self, key: &Lookup<'_>, now: Instant) -> Option<Arc<Entry>> {
+        self.entries.get(key).filter(|e| e.expires > now)
     }
 
-    /// The stored answer to `key` (whose fingerprint is `fingerprint`), if any.
-    fn get(&self, key: &Key, fingerprint: Fingerprint) -> Option<Arc<Entry>> {
-        self.entries.get(&fingerprint).filter(|e| e.key == *key)
-    }
-
-    fn store(&self, key: Key, fingerprint: Fingerprint, result: &ServerResult, epoch: u64) {
+    /// Stores `result` under `key`, looked up at `now` and in `epoch`.
+    fn store(&self, key: Key, result: &ServerResult, now: Instant, epoch: u64) {
         let storable = match result {
             ServerResult::CallTool(r) => r.is_error != Some(true),
             ServerResult::InputRequired(_) | ServerResult::Other(_) => false,
@@ -231,16 +209,16 @@ impl Shared {
         if self.epoch.load(Ordering::SeqCst) != epoch {
             return;
         }
-        let bytes = key::json_len(result) as u64;
+        let bytes = (key::json_len(result) + key.json_len()) as u64;
         if bytes > self.config.max_bytes {
             return;
         }
         let entry = Entry {
-            key,
             result: result.clone(),
-            bytes: u32::try_from(bytes).unwrap_or(u32::MAX),
+            expires: now + self.config.ttl,
+            weight: bytes.max(self.floor),
         };
-        self.entries.insert(fingerprint, Arc::new(entry));
+        self.entries.insert(key, Arc::new(entry));
     }
 }
 
@@ -286,7 +264,8 @@ impl CacheLayer {
         self.with(|c| c.max_entries = max.max(1))
     }
 
-    /// At most this many bytes of answers (as JSON, keys included).
+    /// At most this many bytes of answers (as JSON, keys included). An answer bigger than
+    /// about a quarter of this is not stored.
     pub fn max_bytes(self, max: u64) -> Self {
         self.with(|c| c.max_bytes = max.max(1))
     }
@@ -371,7 +350,7 @@ pub struct CacheHandle {
 impl std::fmt::Debug for CacheHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CacheHandle")
-            .field("entries", &self.shared.entries.entry_count())
+            .field("entries", &self.shared.entries.len())
             .finish()
     }
 }
@@ -387,16 +366,16 @@ impl CacheHandle {
         self.shared.invalidate(None);
     }
 
-    /// How many answers are stored (after pending maintenance).
+    /// How many answers are stored (expired ones included until they are replaced or
+    /// evicted).
     pub fn entry_count(&self) -> u64 {
-        self.shared.entries.run_pending_tasks();
-        self.shared.entries.entry_count()
+        self.shared.entries.len() as u64
     }
 
-    /// How many bytes the stored answers weigh (after pending maintenance).
+    /// How many bytes the stored answers weigh (each at least an equal share of the byte
+    /// budget among `max_entries`).
     pub fn weighted_size(&self) -> u64 {
-        self.shared.entries.run_pending_tasks();
-        self.shared.entries.weighted_size()
+        self.shared.entries.weight()
     }
 }
 
@@ -418,11 +397,11 @@ impl<S: std::fmt::Debug> std::fmt::Debug for Cache<S> {
 
 inner_accessors!(Cache);
 
-fn record(outcome: &'static str, key: &Key, internal: bool) {
+fn record(outcome: &'static str, key: &Lookup<'_>, internal: bool) {
     if !internal {
         tracing::Span::current().record("cache", outcome);
     }
-    let target = key.target.as_deref().unwrap_or_default();
+    let target = key.target.unwrap_or_default();
     tracing::debug!(cache = outcome, kind = ?key.kind, target, caller = %key.caller, "cache {outcome}");
 }
 
@@ -437,25 +416,29 @@ mcp_service! {
     fn call(&mut self, req: Request) -> Self::Future {
         let shared = self.shared.clone();
         shared.sync();
-        let key = key::key(&req).filter(|k| shared.enabled(k.kind));
-        let Some(key) = key else {
+        let kind = Kind::of(req.message()).filter(|&k| shared.enabled(k));
+        let Some(kind) = kind else {
             let fut = self.inner.call(req);
             return ResponseFuture::new(async move { fut.await.map_err(Into::into) });
         };
         // Tools not named in the configuration are judged by their annotations, which a
         // clone of the inner service lists; the ready one answers the request.
-        let named = key.kind != Kind::Call
-            || key
-                .target
-                .as_deref()
-                .is_some_and(|t| shared.config.tools.contains(t));
-        let lister = (!named).then(|| self.inner.clone());
-        let internal = crate::catalog::is_internal(&req);
+        let lister = (kind == Kind::Call)
+            .then(|| match req.message() {
+                ClientRequest::CallTool(p) if !shared.config.tools.contains(&p.name) => {
+                    Some(self.inner.clone())
+                }
+                _ => None,
+            })
+            .flatten();
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         ResponseFuture::new(async move {
             if let Some(lister) = lister {
-                let name = key.target.as_deref().unwrap_or_default();
+                let name = match req.message() {
+                    ClientRequest::CallTool(p) => p.name.as_str(),
+                    _ => "",
+                };
                 let tool = shared
                     .catalog
                     .named::<Tool, _>(lister, req.extensions(), name)
@@ -464,15 +447,20 @@ mcp_service! {
                     return inner.call(req).await.map_err(Into::into);
                 }
             }
-            let fingerprint = shared.fingerprint(&key);
-            if let Some(entry) = shared.get(&key, fingerprint) {
-                record("hit", &key, internal);
+            let Some(lookup) = Lookup::new(&req, &shared.hasher) else {
+                return inner.call(req).await.map_err(Into::into);
+            };
+            let internal = crate::catalog::is_internal(&req);
+            let now = Instant::now();
+            if let Some(entry) = shared.get(&lookup, now) {
+                record("hit", &lookup, internal);
                 return Ok(entry.result.clone());
             }
-            record("miss", &key, internal);
+            record("miss", &lookup, internal);
+            let key = lookup.to_key();
             let epoch = shared.epoch.load(Ordering::SeqCst);
             let result = inner.call(req).await.map_err(Into::into)?;
-            shared.store(key, fingerprint, &result, epoch);
+            shared.store(key, &result, now, epoch);
             Ok(result)
         })
     }

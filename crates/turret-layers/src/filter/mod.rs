@@ -252,31 +252,29 @@ impl<S: std::fmt::Debug> std::fmt::Debug for Filter<S> {
 
 inner_accessors!(Filter);
 
-/// What a request asks for, as the filter judges it.
-enum Target {
+/// What a request asks for, as the filter judges it (borrowed from the request).
+enum Target<'a> {
     List,
-    Tool(String),
-    Prompt(String),
-    Resource(String),
-    Template(String),
+    Tool(&'a str),
+    Prompt(&'a str),
+    Resource(&'a str),
+    Template(&'a str),
     Other,
 }
 
-fn target(message: &ClientRequest) -> Target {
+fn target(message: &ClientRequest) -> Target<'_> {
     match message {
         ClientRequest::ListTools(_)
         | ClientRequest::ListPrompts(_)
         | ClientRequest::ListResources(_)
         | ClientRequest::ListResourceTemplates(_) => Target::List,
-        ClientRequest::CallTool(p) => Target::Tool(p.name.clone()),
-        ClientRequest::GetPrompt(p) => Target::Prompt(p.name.clone()),
-        ClientRequest::ReadResource(p) => Target::Resource(p.uri.clone()),
-        ClientRequest::Subscribe(p) | ClientRequest::Unsubscribe(p) => {
-            Target::Resource(p.uri.clone())
-        }
+        ClientRequest::CallTool(p) => Target::Tool(&p.name),
+        ClientRequest::GetPrompt(p) => Target::Prompt(&p.name),
+        ClientRequest::ReadResource(p) => Target::Resource(&p.uri),
+        ClientRequest::Subscribe(p) | ClientRequest::Unsubscribe(p) => Target::Resource(&p.uri),
         ClientRequest::Complete(p) => match &p.reference {
-            CompletionReference::Prompt { name } => Target::Prompt(name.clone()),
-            CompletionReference::Resource { uri } => Target::Template(uri.clone()),
+            CompletionReference::Prompt { name } => Target::Prompt(name),
+            CompletionReference::Resource { uri } => Target::Template(uri),
             _ => Target::Other,
         },
         _ => Target::Other,
@@ -290,7 +288,7 @@ impl Shared {
         &self,
         lister: S,
         ext: &Extensions,
-        target: &Target,
+        target: &Target<'_>,
     ) -> Result<bool, BoxError>
     where
         S: Service<Request, Response = ServerResult> + Clone,
@@ -332,7 +330,7 @@ impl Shared {
 }
 
 /// The error answering a call of something hidden: the same as for something absent.
-fn hidden(target: &Target, req: &Request) -> McpError {
+fn hidden(target: &Target<'_>, req: &Request) -> McpError {
     match target {
         Target::Tool(name) => McpError::invalid_params(format!("unknown tool: {name}")),
         Target::Prompt(name) => McpError::invalid_params(format!("unknown prompt: {name}")),
@@ -359,22 +357,26 @@ mcp_service! {
     fn call(&mut self, req: Request) -> Self::Future {
         let shared = self.shared.clone();
         shared.sync();
-        let target = target(req.message());
-        if matches!(target, Target::Other) {
-            let fut = self.inner.call(req);
-            return ResponseFuture::new(async move { fut.await.map_err(Into::into) });
-        }
-        if matches!(target, Target::List) {
-            let fut = self.inner.call(req);
-            return ResponseFuture::new(async move {
-                let mut result = fut.await.map_err(Into::into)?;
-                shared.filter_list(&mut result);
-                Ok(result)
-            });
+        match target(req.message()) {
+            Target::Other => {
+                let fut = self.inner.call(req);
+                return ResponseFuture::new(async move { fut.await.map_err(Into::into) });
+            }
+            Target::List => {
+                let fut = self.inner.call(req);
+                return ResponseFuture::new(async move {
+                    let mut result = fut.await.map_err(Into::into)?;
+                    shared.filter_list(&mut result);
+                    Ok(result)
+                });
+            }
+            _ => {}
         }
         let lister = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, lister.clone());
         ResponseFuture::new(async move {
+            // Judged again here, borrowing from the request the future owns.
+            let target = target(req.message());
             if !shared.allows(lister, req.extensions(), &target).await? {
                 tracing::debug!("filtered out");
                 return Err(hidden(&target, &req).into());
