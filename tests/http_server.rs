@@ -26,7 +26,9 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, Barrier, Notify};
 use turret::transport::streamable_http::{PeerAddr, SseStream, StreamableHttpService};
 use turret::types::{ElicitRequestParams, ServerResult};
-use turret::{tool_fn, Args, BoxError, Context, Extension, McpError, RequestContext, Router};
+use turret::{
+    tool_fn, Args, BoxError, Context, Extension, Identity, McpError, RequestContext, Router,
+};
 
 const HANDSHAKE: &str = "2025-11-25";
 const MIB: usize = 1024 * 1024;
@@ -643,6 +645,74 @@ async fn handlers_see_request_parts_and_the_peer_address() {
     let seen: Value = serde_json::from_str(text_of(&body["result"])).unwrap();
     assert_eq!(seen["echo"], "mirror-42");
     assert_eq!(seen["peer"], client_addr.to_string());
+}
+
+/// The subject of the request's `Identity`, or "anonymous".
+async fn subject(identity: Option<Extension<Identity>>) -> String {
+    identity.map_or("anonymous".into(), |Extension(i)| i.subject().to_owned())
+}
+
+/// Where an auth layer would stand: the `X-User` header becomes the request's `Identity`.
+fn identify(mut req: http::Request<hyper::body::Incoming>) -> http::Request<hyper::body::Incoming> {
+    if let Some(user) = req.headers().get("x-user").and_then(|v| v.to_str().ok()) {
+        let identity = Identity::new(user.to_owned());
+        req.extensions_mut().insert(identity);
+    }
+    req
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outer_identity_reaches_handlers_and_binds_the_session_to_its_subject() {
+    let router = Router::new().tool("subject", tool_fn(subject));
+    let server = TestServer::start_behind(StreamableHttpService::new(router), identify).await;
+    let opened = server
+        .post(&rpc(
+            0,
+            "initialize",
+            initialize_params(HANDSHAKE, json!({}), ("http-test", "0.0.0")),
+        ))
+        .header("x-user", "alice")
+        .expect(StatusCode::OK)
+        .await;
+    let session = Session {
+        id: opened.header("mcp-session-id").unwrap().to_owned(),
+        version: HANDSHAKE.to_owned(),
+    };
+    let ask = |user: Option<&str>| {
+        let req = server.session_post(&session, &call(2, "subject", json!({})));
+        match user {
+            Some(user) => req.header("x-user", user),
+            None => req,
+        }
+    };
+    let body = ask(Some("alice")).expect(StatusCode::OK).await.json().await;
+    assert_eq!(text_of(&body["result"]), "alice");
+    // Another subject, or none, cannot use alice's session: it looks unknown.
+    ask(Some("mallory")).expect(StatusCode::NOT_FOUND).await;
+    ask(None).expect(StatusCode::NOT_FOUND).await;
+    let standalone = server
+        .get()
+        .in_session(&session)
+        .header("x-user", "mallory");
+    standalone.expect(StatusCode::NOT_FOUND).await;
+    // And the session still serves its owner.
+    let body = ask(Some("alice")).expect(StatusCode::OK).await.json().await;
+    assert_eq!(text_of(&body["result"]), "alice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_modern_request_carries_the_outer_identity() {
+    let router = Router::new().tool("subject", tool_fn(subject));
+    let server = TestServer::start_behind(StreamableHttpService::new(router), identify).await;
+    let call = modern_tool_call(3, "subject", json!({}));
+    let body = server
+        .modern_post(&call)
+        .header("x-user", "bob")
+        .expect(StatusCode::OK)
+        .await
+        .json()
+        .await;
+    assert_eq!(text_of(&body["result"]), "bob");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -172,6 +172,21 @@ impl TestServer {
         .await
     }
 
+    /// Serves `service` behind `outer`, a function of each HTTP request (where an auth
+    /// layer would stand), with the transport's own [`serve`].
+    pub async fn start_behind<S: Served>(
+        service: StreamableHttpService<S>,
+        outer: fn(Request<Incoming>) -> Request<Incoming>,
+    ) -> Self {
+        Self::start_with(service, move |listener, svc, stopped| {
+            let svc = tower::ServiceBuilder::new().map_request(outer).service(svc);
+            tokio::spawn(serve(listener, svc, async move {
+                let _ = stopped.await;
+            }))
+        })
+        .await
+    }
+
     /// Serves `service` nested at `/mcp` in an axum router, with `axum::serve`.
     pub async fn start_axum<S: Served>(service: StreamableHttpService<S>) -> Self {
         Self::start_with(service, |listener, svc, stopped| {

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 use tokio::sync::mpsc;
 use turret_core::types::ProtocolVersion;
+use turret_core::Identity;
 
 use super::headers::{header, PROTOCOL_VERSION, SESSION_ID};
 use super::post::Accept;
@@ -41,7 +42,11 @@ fn session_of<S, B>(
     };
     shared
         .sessions
-        .get(id, shared.config.session_idle)
+        .get(
+            id,
+            shared.config.session_idle,
+            req.extensions().get::<Identity>(),
+        )
         .ok_or_else(|| {
             Box::new(plain(
                 StatusCode::NOT_FOUND,

@@ -23,7 +23,11 @@
 //! ```
 //!
 //! Handlers see the HTTP request's parts (headers, URI, and the extensions outer layers
-//! inserted, such as an authenticated identity) as `Extension<http::request::Parts>`.
+//! inserted) as `Extension<http::request::Parts>`. An [`Identity`](turret_core::Identity)
+//! that an outer auth layer inserted becomes the MCP request's own, so handlers read it as
+//! `Extension<Identity>` and Turret's layers key on it; a handshake-era session then belongs
+//! to that identity's subject, and a request with another subject (or none) is answered as
+//! for an unknown session (404).
 
 use std::convert::Infallible;
 use std::sync::Arc;

@@ -17,7 +17,7 @@ use turret_core::types::{
     ServerNotification, ServerRequest,
 };
 use turret_core::McpService;
-use turret_core::{BoxError, McpError, Peer, PeerSink};
+use turret_core::{BoxError, Identity, McpError, Peer, PeerSink};
 
 use super::headers::{self, header, PROTOCOL_VERSION, SESSION_ID};
 use super::session::{ask, HttpSession};
@@ -262,7 +262,11 @@ where
     let config = &shared.config;
     let initialize = matches!(&message, JsonRpcMessage::Request(r) if r.method == "initialize");
     let era = if initialize && config.sessions {
-        Era::Session(shared.sessions.create(config.session_idle))
+        Era::Session(
+            shared
+                .sessions
+                .create(config.session_idle, parts.extensions.get::<Identity>()),
+        )
     } else if !config.sessions {
         // Without sessions a client's version can only come from its header.
         Era::Stateless(header_version.unwrap_or(ProtocolVersion::V2025_03_26))
@@ -274,7 +278,11 @@ where
                     "missing Mcp-Session-Id: send initialize first",
                 )
             }
-            Some(id) => match shared.sessions.get(id, config.session_idle) {
+            Some(id) => match shared.sessions.get(
+                id,
+                config.session_idle,
+                parts.extensions.get::<Identity>(),
+            ) {
                 Some(s) => Era::Session(s),
                 None => {
                     return plain(
@@ -424,6 +432,11 @@ where
         request
             .extensions_mut()
             .insert(headers::param_headers(&parts.headers));
+    }
+    // An identity an outer auth layer established is the MCP request's too, for handlers
+    // (`Extension<Identity>`) and Turret's layers (rate limits, cache keys, traces).
+    if let Some(identity) = parts.extensions.get::<Identity>() {
+        request.extensions_mut().insert(identity.clone());
     }
     request.extensions_mut().insert(parts);
     let context = request.context();

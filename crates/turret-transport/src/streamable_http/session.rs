@@ -15,7 +15,7 @@ use turret_core::types::{
     ClientResult, ErrorObject, JsonRpcMessage, JsonRpcNotification, JsonRpcRequest, RequestId,
     ServerNotification, ServerRequest,
 };
-use turret_core::{McpError, Peer, PeerSink};
+use turret_core::{Identity, McpError, Peer, PeerSink};
 
 use super::sse::Event;
 use super::stream::Slot;
@@ -90,6 +90,10 @@ const BACKLOG: usize = 128;
 #[derive(Debug)]
 pub(crate) struct HttpSession {
     pub(crate) id: Arc<str>,
+    /// The subject of the [`Identity`] that opened the session, if an auth layer set one:
+    /// only the same subject may use the session afterwards, so a leaked or guessed session
+    /// id is worth nothing with another caller's token.
+    owner: Option<Arc<str>>,
     pub(crate) state: Mutex<SessionState>,
     pub(crate) outstanding: Outstanding,
     pub(crate) in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
@@ -107,9 +111,10 @@ struct Standalone {
 }
 
 impl HttpSession {
-    pub(crate) fn new(id: Arc<str>) -> Arc<Self> {
+    pub(crate) fn new(id: Arc<str>, owner: Option<&Identity>) -> Arc<Self> {
         let session = Arc::new(Self {
             id: id.clone(),
+            owner: owner.map(|i| i.subject().into()),
             state: Mutex::new(SessionState::with_id(id)),
             outstanding: Outstanding::default(),
             in_flight: Mutex::default(),
@@ -221,12 +226,12 @@ pub(crate) struct Sessions {
 
 impl Sessions {
     /// A new session with a 256-bit random id (hex: visible ASCII, as the spec requires).
-    pub(crate) fn create(&self, idle: Duration) -> Arc<HttpSession> {
+    pub(crate) fn create(&self, idle: Duration, owner: Option<&Identity>) -> Arc<HttpSession> {
         let mut bytes = [0u8; 32];
         // Session ids must not be guessable; without OS randomness there is no safe fallback.
         getrandom::fill(&mut bytes).expect("the OS random number generator is unavailable");
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let session = HttpSession::new(id.into());
+        let session = HttpSession::new(id.into(), owner);
         let mut all = lock(&self.by_id);
         // Sweep idle sessions whenever one is born: bounded work, no timer task.
         all.retain(|_, s| {
@@ -240,10 +245,19 @@ impl Sessions {
         session
     }
 
-    /// The live session with this id.
-    pub(crate) fn get(&self, id: &str, idle: Duration) -> Option<Arc<HttpSession>> {
+    /// The live session with this id, if `caller` is who opened it. A session of another
+    /// caller looks unknown: its existence is not for others to learn.
+    pub(crate) fn get(
+        &self,
+        id: &str,
+        idle: Duration,
+        caller: Option<&Identity>,
+    ) -> Option<Arc<HttpSession>> {
         let mut all = lock(&self.by_id);
         let session = all.get(id)?.clone();
+        if session.owner.as_deref() != caller.map(Identity::subject) {
+            return None;
+        }
         if session.idle_for() >= idle || session.closed.is_cancelled() {
             all.remove(id);
             session.close();
