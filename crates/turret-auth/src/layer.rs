@@ -349,3 +349,125 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use http::{header, StatusCode};
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+
+    use super::*;
+    use crate::StaticTokens;
+
+    /// Refuses every token as if its key server were down.
+    struct Down;
+
+    impl TokenVerifier for Down {
+        fn verify<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<Identity, AuthError>> {
+            Box::pin(async { Err(AuthError::Unavailable("keys.internal: refused".into())) })
+        }
+    }
+
+    fn metadata() -> ProtectedResourceMetadata {
+        ProtectedResourceMetadata::new("http://127.0.0.1:1/mcp").authorization_server("http://as")
+    }
+
+    /// Answers with the subject the layer inserted.
+    async fn echo(req: Request<()>) -> Result<Response<Full<Bytes>>, Infallible> {
+        let who = req
+            .extensions()
+            .get::<Identity>()
+            .map_or("nobody".to_owned(), |i| i.subject().to_owned());
+        Ok(Response::new(Full::new(Bytes::from(who))))
+    }
+
+    async fn send(layer: &AuthLayer, req: Request<()>) -> (StatusCode, String, String) {
+        let response = layer
+            .layer(tower::service_fn(echo))
+            .oneshot(req)
+            .await
+            .unwrap();
+        let status = response.status();
+        let challenge = response
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .map_or(String::new(), |v| v.to_str().unwrap().to_owned());
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            challenge,
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+
+    fn with_token(token: &str) -> Request<()> {
+        Request::post("/mcp")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn identities_scopes_and_refusals() {
+        let tokens = StaticTokens::new()
+            .token(
+                "full",
+                Identity::new("alice").with_scopes(["mcp".to_owned()]),
+            )
+            .token("narrow", Identity::new("bob"));
+        let layer = AuthLayer::new(tokens, metadata()).required_scopes(["mcp"]);
+
+        let (status, _, body) = send(&layer, with_token("full")).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "alice"));
+
+        let (status, challenge, _) = send(&layer, with_token("narrow")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(challenge.contains(r#"error="insufficient_scope", scope="mcp""#));
+
+        let (status, challenge, _) = send(&layer, with_token("unknown")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(challenge.contains(r#"error="invalid_token""#));
+
+        let (status, challenge, _) = send(&layer, Request::new(())).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            challenge,
+            r#"Bearer scope="mcp", resource_metadata="http://127.0.0.1:1/.well-known/oauth-protected-resource/mcp""#
+        );
+    }
+
+    #[tokio::test]
+    async fn the_metadata_is_served_without_a_token_and_only_for_reads() {
+        let layer = AuthLayer::new(StaticTokens::new(), metadata());
+        let get = Request::get("/.well-known/oauth-protected-resource/mcp")
+            .body(())
+            .unwrap();
+        let (status, _, body) = send(&layer, get).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            body.contains(r#""authorization_servers":["http://as"]"#),
+            "{body}"
+        );
+        // Anything else at that path is protected like the rest.
+        let post = Request::post("/.well-known/oauth-protected-resource/mcp")
+            .body(())
+            .unwrap();
+        assert_eq!(send(&layer, post).await.0, StatusCode::UNAUTHORIZED);
+        let off = layer.clone().serve_metadata(false);
+        let get = Request::get("/.well-known/oauth-protected-resource")
+            .body(())
+            .unwrap();
+        assert_eq!(send(&off, get).await.0, StatusCode::UNAUTHORIZED);
+    }
+
+    #[tokio::test]
+    async fn an_unavailable_verifier_answers_503_without_internals() {
+        let layer = AuthLayer::new(std::sync::Arc::new(Down), metadata());
+        let (status, challenge, body) = send(&layer, with_token("t")).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(challenge.is_empty());
+        assert!(!body.contains("keys.internal"), "{body}");
+    }
+}

@@ -41,6 +41,13 @@ pub trait TokenVerifier: Send + Sync + 'static {
     fn verify<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<Identity, AuthError>>;
 }
 
+/// A shared verifier, so that one can serve several layers (or be kept for other uses).
+impl<T: TokenVerifier + ?Sized> TokenVerifier for std::sync::Arc<T> {
+    fn verify<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<Identity, AuthError>> {
+        (**self).verify(token)
+    }
+}
+
 /// A fixed list of tokens and who they stand for: for development and tests, not production
 /// (tokens never expire and live in memory).
 ///

@@ -327,3 +327,62 @@ impl JwtVerifierBuilder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> JwtVerifierBuilder {
+        JwtVerifier::builder()
+            .issuer("http://as")
+            .audience("http://rs/mcp")
+            .jwks_url("http://as/jwks")
+    }
+
+    #[test]
+    fn unsafe_or_incomplete_configurations_do_not_build() {
+        assert!(base().build().is_ok());
+        let hmac = base()
+            .algorithms([Algorithm::RS256, Algorithm::HS256])
+            .build();
+        assert!(hmac.unwrap_err().to_string().contains("HMAC"));
+        assert!(base().algorithms([]).build().is_err());
+        assert!(JwtVerifier::builder()
+            .audience("a")
+            .jwks_url("http://as/jwks")
+            .build()
+            .is_err());
+        assert!(JwtVerifier::builder()
+            .issuer("i")
+            .jwks_url("http://as/jwks")
+            .build()
+            .is_err());
+        assert!(JwtVerifier::builder()
+            .issuer("i")
+            .audience("a")
+            .build()
+            .is_err());
+        assert!(base().jwks_json(r#"{"keys":[]}"#).build().is_err());
+        assert!(JwtVerifier::builder()
+            .issuer("i")
+            .audience("a")
+            .jwks_url("/relative")
+            .build()
+            .is_err());
+    }
+
+    #[tokio::test]
+    async fn tokens_are_refused_before_any_fetch_when_malformed() {
+        // The JWKS URL points nowhere: a malformed token must be judged without it.
+        let verifier = base().build().unwrap();
+        for token in ["", "a", "a.b", "a.b.c", "e30.e30.", &"x".repeat(100_000)] {
+            assert!(
+                matches!(
+                    verifier.verify(token).await,
+                    Err(AuthError::InvalidToken(_))
+                ),
+                "{token:.20}"
+            );
+        }
+    }
+}
