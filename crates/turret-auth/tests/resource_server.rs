@@ -280,7 +280,7 @@ async fn a_tool_needing_a_scope_is_hidden_and_refused_without_it() {
 #[tokio::test]
 async fn a_rotated_key_is_fetched_on_its_unknown_kid_at_most_once_per_interval() {
     let auth = AuthServer::start(vec![jwk(RSA1_JWK)]).await;
-    let interval = Duration::from_millis(800);
+    let interval = Duration::from_secs(2);
     let server = Protected::start(&auth.issuer, &auth.jwks_url, |b| {
         b.min_refresh_interval(interval)
     })
@@ -307,26 +307,26 @@ async fn a_rotated_key_is_fetched_on_its_unknown_kid_at_most_once_per_interval()
             .await;
         assert_invalid(&reply, "random kid");
     }
+    // One more fetch per interval that passed is allowed (a loaded machine may need more than
+    // one interval for the loop); normally the loop fits in one, so no more fetches at all.
+    let intervals = (started.elapsed().as_millis() / interval.as_millis()) as usize;
     assert!(
-        started.elapsed() < interval,
-        "the loop took too long to judge"
+        auth.fetches() <= 1 + intervals,
+        "random kids made the AS be fetched {} times in {intervals} interval(s)",
+        auth.fetches()
     );
-    assert_eq!(
-        auth.fetches(),
-        1,
-        "random kids made the AS be fetched again"
-    );
+    let fetches = auth.fetches();
 
     // The AS rotates to rsa2: once the interval has passed, its kid is fetched and accepted.
     auth.set_keys(vec![jwk(RSA2_JWK)]);
     tokio::time::sleep(interval).await;
     let reply = client.initialize(&url, Some(&token(RSA2, "rsa2"))).await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
-    assert_eq!(auth.fetches(), 2);
+    assert_eq!(auth.fetches(), fetches + 1);
     // Known now: no further fetch.
     let reply = client.initialize(&url, Some(&token(RSA2, "rsa2"))).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(auth.fetches(), 2);
+    assert_eq!(auth.fetches(), fetches + 1);
     // rsa1 was withdrawn by the rotation.
     let reply = client.initialize(&url, Some(&token(RSA1, "rsa1"))).await;
     assert_invalid(&reply, "withdrawn key");
