@@ -1,0 +1,77 @@
+//! OAuth 2.1 resource server for Turret's MCP endpoints.
+//!
+//! An MCP server behind HTTP is an OAuth *resource server*: clients get an access token from
+//! an authorization server and present it as `Authorization: Bearer …` on every request.
+//! This crate checks those tokens and tells clients where to get them:
+//!
+//! - [`AuthLayer`]: a tower layer over `http::Request` (around a
+//!   `StreamableHttpService` or an axum `Router`). It verifies the bearer token, checks
+//!   the scopes the whole endpoint needs, answers 401/403/503 with the `WWW-Authenticate`
+//!   challenges MCP clients follow, serves the [`ProtectedResourceMetadata`] at its
+//!   well-known URLs, and inserts the caller's [`Identity`](turret_core::Identity) into the
+//!   HTTP request's extensions.
+//! - [`JwtVerifier`]: checks JWT access tokens locally against the authorization server's
+//!   JWKS (signature, `iss`, `aud` per RFC 8707, `exp`/`nbf`, allowed algorithms); the JWKS
+//!   is cached and refetched on an unknown `kid`, at most once per interval.
+//! - [`TokenVerifier`]: the trait to implement for anything else (RFC 7662 introspection…);
+//!   [`StaticTokens`] is a fixed list for development.
+//! - [`HttpIdentityLayer`] and [`ToolScopesLayer`]: MCP-level layers. The streamable HTTP
+//!   edge hands the HTTP request's parts to the MCP request, so the identity sits in
+//!   `Extension<http::request::Parts>`; [`HttpIdentityLayer`] copies it into the MCP request's
+//!   own extensions, where Turret's layers (rate limit, cache key, trace) and
+//!   `Extension<Identity>` look. [`ToolScopesLayer`] makes single tools need scopes.
+//!
+//! ```no_run
+//! use tower::{Layer as _, ServiceBuilder};
+//! use turret_auth::{AuthLayer, HttpIdentityLayer, JwtVerifier, ProtectedResourceMetadata};
+//! use turret_core::{tool_fn, Extension, Identity, Router};
+//! use turret_transport::streamable_http::{serve, StreamableHttpService};
+//!
+//! async fn whoami(Extension(who): Extension<Identity>) -> String {
+//!     who.subject().to_owned()
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let resource = "http://127.0.0.1:8080/mcp";
+//! let metadata = ProtectedResourceMetadata::new(resource)
+//!     .authorization_server("http://127.0.0.1:9000")
+//!     .scopes_supported(["mcp"]);
+//! let verifier = JwtVerifier::builder()
+//!     .issuer("http://127.0.0.1:9000")
+//!     .audience(resource)
+//!     .jwks_url("http://127.0.0.1:9000/jwks")
+//!     .build()?;
+//!
+//! let tools = ServiceBuilder::new()
+//!     .layer(HttpIdentityLayer::new())
+//!     .service(Router::new().tool("whoami", tool_fn(whoami)));
+//! let app = axum::Router::new().nest_service("/mcp", StreamableHttpService::new(tools));
+//! let app = AuthLayer::new(verifier, metadata).required_scopes(["mcp"]).layer(app);
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! serve(listener, app, std::future::pending()).await?;
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod bearer;
+mod challenge;
+mod error;
+mod http_client;
+mod identity;
+mod jwt;
+mod layer;
+mod metadata;
+mod tool_scopes;
+mod verifier;
+
+pub use error::AuthError;
+pub use http_client::HttpClient;
+pub use identity::{HttpIdentity, HttpIdentityLayer};
+pub use jsonwebtoken::Algorithm;
+pub use jwt::{JwtConfigError, JwtVerifier, JwtVerifierBuilder};
+pub use layer::{Auth, AuthLayer, ResponseBody, ResponseFuture};
+pub use metadata::{MetadataService, ProtectedResourceMetadata};
+pub use tool_scopes::{ToolScopes, ToolScopesLayer};
+pub use verifier::{StaticTokens, TokenVerifier};
