@@ -39,9 +39,9 @@ pub type ResponseBody<B> = Either<B, Full<Bytes>>;
 /// - the verifier cannot decide (the JWKS or introspection endpoint is down): 503 with
 ///   `Retry-After`;
 /// - else the caller's [`Identity`] is inserted into the request's extensions and the inner
-///   service is called. Behind a `StreamableHttpService`, handlers find it in
-///   `Extension<http::request::Parts>`; add [`HttpIdentityLayer`](crate::HttpIdentityLayer)
-///   to the MCP service to have it in the MCP request's extensions too.
+///   service is called. Behind a `StreamableHttpService` it becomes the MCP request's
+///   identity too (`Extension<Identity>` in handlers, the caller of Turret's layers), and
+///   each handshake-era session belongs to the subject that opened it.
 ///
 /// Put CORS handling outside this layer: preflight requests carry no token.
 ///

@@ -15,15 +15,14 @@
 //!   is cached and refetched on an unknown `kid`, at most once per interval.
 //! - [`TokenVerifier`]: the trait to implement for anything else (RFC 7662 introspection…);
 //!   [`StaticTokens`] is a fixed list for development.
-//! - [`HttpIdentityLayer`] and [`ToolScopesLayer`]: MCP-level layers. The streamable HTTP
-//!   edge hands the HTTP request's parts to the MCP request, so the identity sits in
-//!   `Extension<http::request::Parts>`; [`HttpIdentityLayer`] copies it into the MCP request's
-//!   own extensions, where Turret's layers (rate limit, cache key, trace) and
-//!   `Extension<Identity>` look. [`ToolScopesLayer`] makes single tools need scopes.
+//! - [`ToolScopesLayer`]: an MCP-level layer that makes single tools need scopes. The
+//!   streamable HTTP edge carries the identity into the MCP request, where Turret's layers
+//!   (rate limit, cache key, trace) and `Extension<Identity>` see it, and binds each
+//!   handshake-era session to the subject that opened it.
 //!
 //! ```no_run
-//! use tower::{Layer as _, ServiceBuilder};
-//! use turret_auth::{AuthLayer, HttpIdentityLayer, JwtVerifier, ProtectedResourceMetadata};
+//! use tower::Layer as _;
+//! use turret_auth::{AuthLayer, JwtVerifier, ProtectedResourceMetadata};
 //! use turret_core::{tool_fn, Extension, Identity, Router};
 //! use turret_transport::streamable_http::{serve, StreamableHttpService};
 //!
@@ -42,9 +41,7 @@
 //!     .jwks_url("http://127.0.0.1:9000/jwks")
 //!     .build()?;
 //!
-//! let tools = ServiceBuilder::new()
-//!     .layer(HttpIdentityLayer::new())
-//!     .service(Router::new().tool("whoami", tool_fn(whoami)));
+//! let tools = Router::new().tool("whoami", tool_fn(whoami));
 //! let app = axum::Router::new().nest_service("/mcp", StreamableHttpService::new(tools));
 //! let app = AuthLayer::new(verifier, metadata).required_scopes(["mcp"]).layer(app);
 //!
@@ -59,7 +56,6 @@ mod bearer;
 mod challenge;
 mod error;
 mod http_client;
-mod identity;
 mod jwt;
 mod layer;
 mod metadata;
@@ -68,7 +64,6 @@ mod verifier;
 
 pub use error::AuthError;
 pub use http_client::HttpClient;
-pub use identity::{HttpIdentity, HttpIdentityLayer};
 pub use jsonwebtoken::Algorithm;
 pub use jwt::{JwtConfigError, JwtVerifier, JwtVerifierBuilder};
 pub use layer::{Auth, AuthLayer, ResponseBody, ResponseFuture};

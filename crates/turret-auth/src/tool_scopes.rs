@@ -14,7 +14,6 @@ use tower_service::Service;
 use turret_core::types::{ClientRequest, ServerResult};
 use turret_core::{BoxError, Identity, McpError, Request};
 
-use crate::identity::identity_of;
 
 /// Makes tools need scopes.
 ///
@@ -130,7 +129,7 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let identity = identity_of(&req).cloned();
+        let identity = req.extensions().get::<Identity>().cloned();
         let kind = match req.message() {
             ClientRequest::CallTool(p) => {
                 let lacking = missing(&self.tools, &p.name, identity.as_ref());

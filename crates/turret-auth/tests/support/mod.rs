@@ -20,8 +20,7 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tower::{Layer as _, ServiceBuilder};
 use turret_auth::{
-    AuthLayer, HttpIdentityLayer, JwtVerifier, JwtVerifierBuilder, ProtectedResourceMetadata,
-    ToolScopesLayer,
+    AuthLayer, JwtVerifier, JwtVerifierBuilder, ProtectedResourceMetadata, ToolScopesLayer,
 };
 use turret_core::{tool_fn, Extension, Identity, Router};
 use turret_transport::streamable_http::{
@@ -126,7 +125,6 @@ impl Protected {
             .authorization_server(issuer)
             .scopes_supported([SCOPE, "admin"]);
         let tools = ServiceBuilder::new()
-            .layer(HttpIdentityLayer::new())
             .layer(ToolScopesLayer::new().tool("admin", ["admin"]))
             .service(
                 Router::new()
