@@ -14,7 +14,6 @@ use tower_service::Service;
 use turret_core::types::{ClientRequest, ServerResult};
 use turret_core::{BoxError, Identity, McpError, Request};
 
-
 /// Makes tools need scopes.
 ///
 /// The caller's scopes are those of the [`Identity`] in the request's extensions (or in the

@@ -208,7 +208,7 @@ fn body<'a>(spec: &'a Spec, node: Option<&'a Node>) -> Result<Option<Body<'a>>, 
     let node = spec.deref(node)?;
     let first = node.get("content").and_then(Node::as_object).and_then(|c| {
         c.iter()
-            .find_map(|(media, m)| Some((media.as_str(), m.get("schema")?)))
+            .find_map(|(media, m)| Some((&**media, m.get("schema")?)))
     });
     Ok(first.map(|(media_type, schema)| Body {
         required: node.get("required").and_then(Node::as_bool) == Some(true),
@@ -233,7 +233,7 @@ fn response<'a>(spec: &'a Spec, node: Option<&'a Node>) -> Result<Option<&'a Nod
                 .find(|(code, _)| {
                     code.parse::<u16>().is_ok_and(|c| (200..300).contains(&c))
                         || code.eq_ignore_ascii_case("2XX")
-                        || *code == "default"
+                        || &***code == "default"
                 })
                 .map(|(_, r)| r)
         });

@@ -12,17 +12,20 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
 
 /// An object of the document.
-pub(crate) type Object = IndexMap<String, Node>;
+pub(crate) type Object = IndexMap<Box<str>, Node>;
 
 /// One value of the document.
+///
+/// Kept to 24 bytes (boxed strings, slices and objects, no spare capacity): a spec as large
+/// as GitHub's is a few million nodes, and the node size decides the peak memory of a build.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Node {
     Null,
     Bool(bool),
     Number(Number),
-    String(String),
-    Array(Vec<Node>),
-    Object(Object),
+    String(Box<str>),
+    Array(Box<[Node]>),
+    Object(Box<Object>),
 }
 
 impl Node {
@@ -70,11 +73,13 @@ impl Node {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(*b),
             Node::Number(n) => Value::Number(n.clone()),
-            Node::String(s) => Value::String(s.clone()),
+            Node::String(s) => Value::String(s.to_string()),
             Node::Array(a) => Value::Array(a.iter().map(Node::to_json).collect()),
-            Node::Object(o) => {
-                Value::Object(o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Node::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -102,10 +107,10 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(Number::from_f64(v).map_or(Node::Null, Node::Number))
     }
     fn visit_str<E>(self, v: &str) -> Result<Node, E> {
-        Ok(Node::String(v.to_owned()))
+        Ok(Node::String(v.into()))
     }
     fn visit_string<E>(self, v: String) -> Result<Node, E> {
-        Ok(Node::String(v))
+        Ok(Node::String(v.into_boxed_str()))
     }
     fn visit_unit<E>(self) -> Result<Node, E> {
         Ok(Node::Null)
@@ -122,15 +127,16 @@ impl<'de> Visitor<'de> for NodeVisitor {
         while let Some(item) = seq.next_element()? {
             items.push(item);
         }
-        Ok(Node::Array(items))
+        Ok(Node::Array(items.into_boxed_slice()))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut object = Object::with_capacity(map.size_hint().unwrap_or(0));
         while let Some(Key(key)) = map.next_key()? {
-            object.insert(key, map.next_value()?);
+            object.insert(key.into_boxed_str(), map.next_value()?);
         }
-        Ok(Node::Object(object))
+        object.shrink_to_fit();
+        Ok(Node::Object(Box::new(object)))
     }
 }
 
@@ -182,9 +188,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_node_is_three_words() {
+        assert_eq!(std::mem::size_of::<Node>(), 24);
+    }
+
+    #[test]
     fn keeps_key_order_and_reads_yaml_number_keys_as_strings() {
         let node: Node = serde_norway::from_str("b: 1\na: 2\n200:\n  x: true\n").unwrap();
-        let keys: Vec<_> = node.as_object().unwrap().keys().cloned().collect();
+        let keys: Vec<&str> = node.as_object().unwrap().keys().map(|k| &**k).collect();
         assert_eq!(keys, ["b", "a", "200"]);
         assert_eq!(node.get("200").unwrap().get("x"), Some(&Node::Bool(true)));
     }

@@ -33,7 +33,7 @@ pub(crate) fn resolve<'a>(root: &'a Node, reference: &str) -> Result<&'a Node, E
     let mut node = root;
     for token in tokens(reference)? {
         node = match node {
-            Node::Object(o) => o.get(&token),
+            Node::Object(o) => o.get(token.as_str()),
             Node::Array(a) => token.parse::<usize>().ok().and_then(|i| a.get(i)),
             _ => None,
         }

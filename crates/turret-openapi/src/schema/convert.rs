@@ -127,7 +127,7 @@ impl<'a> Converter<'a> {
             converted?
         };
         // Siblings of `$ref` (3.1 allows them; 3.0 specs use them for descriptions) stay.
-        let siblings = object.iter().filter(|(k, _)| k.as_str() != "$ref");
+        let siblings = object.iter().filter(|(k, _)| &***k != "$ref");
         let mut extra = Object::new();
         extra.extend(siblings.map(|(k, v)| (k.clone(), v.clone())));
         if !extra.is_empty() {
@@ -145,7 +145,7 @@ impl<'a> Converter<'a> {
         let read_only = |n: &Node| n.get("readOnly").and_then(Node::as_bool) == Some(true);
         let mut dropped: Vec<&str> = Vec::new();
         for (key, value) in object {
-            let key = key.as_str();
+            let key: &str = key;
             if key.starts_with("x-") || DROPPED.contains(&key) {
                 continue;
             }
@@ -165,7 +165,7 @@ impl<'a> Converter<'a> {
                 match value {
                     Node::Object(members) => {
                         let mut map = Map::new();
-                        for (name, s) in members {
+                        for (name, s) in members.iter() {
                             if key == "properties"
                                 && self.direction == Direction::Input
                                 && read_only(s)
@@ -173,7 +173,7 @@ impl<'a> Converter<'a> {
                                 dropped.push(name);
                                 continue;
                             }
-                            map.insert(name.clone(), self.convert(s)?);
+                            map.insert(name.to_string(), self.convert(s)?);
                         }
                         Value::Object(map)
                     }

@@ -105,7 +105,7 @@ fn merge<'a>(
     stack.pop();
     if let Some(props) = schema.get("properties").and_then(Node::as_object) {
         for (name, p) in props {
-            match out.properties.iter_mut().find(|(n, _)| *n == name.as_str()) {
+            match out.properties.iter_mut().find(|(n, _)| *n == &**name) {
                 Some(slot) => slot.1 = p,
                 None => out.properties.push((name, p)),
             }
