@@ -144,6 +144,79 @@ timeout_ms = 20000
     client.close().await.unwrap();
 }
 
+/// A GET or an `initialize` POST to `url`, with `token` as a bearer token if given: the
+/// status, the `WWW-Authenticate` header and the body.
+async fn http(url: &str, post: bool, token: Option<&str>) -> (u16, String, String) {
+    use http_body_util::{BodyExt as _, Full};
+    let client = hyper_util::client::legacy::Client::builder(
+        hyper_util::rt::TokioExecutor::new(),
+    )
+    .build_http::<Full<bytes::Bytes>>();
+    let mut req = http::Request::builder().uri(url);
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    let body = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {},
+        "clientInfo": {"name": "cli-test", "version": "0"}}});
+    let req = if post {
+        req.method("POST")
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(Full::from(body.to_string()))
+    } else {
+        req.body(Full::default())
+    };
+    let reply = client.request(req.unwrap()).await.unwrap();
+    let status = reply.status().as_u16();
+    let challenge = reply
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = reply.into_body().collect().await.unwrap().to_bytes();
+    (status, challenge, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_auth_section_puts_the_gateway_behind_bearer_tokens() {
+    let config = config_file(
+        "auth",
+        &format!(
+            "[backends.local]\ncommand = {:?}\n\n[auth]\ntokens = {{ \"dev-secret\" = \"alice\" }}\n",
+            fixture::fixture_server().display().to_string()
+        ),
+    );
+    let gateway = serve(Some(&config));
+    let (status, challenge, _) = http(&gateway.url, true, None).await;
+    assert_eq!(status, 401);
+    let origin = gateway.url.trim_end_matches("/mcp");
+    let metadata_url = format!("{origin}/.well-known/oauth-protected-resource/mcp");
+    assert!(
+        challenge.contains(&format!("resource_metadata=\"{metadata_url}\"")),
+        "{challenge}"
+    );
+    let (status, _, metadata) = http(&metadata_url, false, None).await;
+    assert_eq!(status, 200);
+    let metadata: serde_json::Value = serde_json::from_str(&metadata).unwrap();
+    assert_eq!(metadata["resource"], gateway.url.as_str());
+    let (status, challenge, _) = http(&gateway.url, true, Some("guess")).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+    let transport = StreamableHttpClient::new(&gateway.url)
+        .header("authorization", "Bearer dev-secret")
+        .connect()
+        .unwrap();
+    let client = Client::builder().connect(transport).await.unwrap();
+    let tools = client.list_tools().await.unwrap();
+    assert!(
+        tools.iter().any(|t| t.name == "local_test_simple_text"),
+        "{:?}",
+        tools.iter().map(|t| &t.name).collect::<Vec<_>>()
+    );
+    client.close().await.unwrap();
+}
+
 /// `turret config check FILE`: exit status and stderr.
 fn check(path: &Path) -> (bool, String) {
     let output = Command::new(turret())
@@ -181,6 +254,11 @@ fn bad_configs_are_refused_with_where_and_why() {
             "nowhere.yaml does not exist",
         ),
         ("bad-toml", "name = \"x\"\n[backends\n", ":2:"),
+        (
+            "half-auth",
+            "[backends.a]\ncommand = \"x\"\n\n[auth]\nissuer = \"http://127.0.0.1:9000\"\n",
+            ":4:1: [auth] needs both issuer and jwks_url",
+        ),
         (
             "bad-policy",
             "[backends.a]\ncommand = \"x\"\nsession_policy = \"sometimes\"\n",

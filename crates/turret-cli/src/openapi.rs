@@ -41,7 +41,14 @@ pub async fn openapi_command(args: OpenapiArgs) -> ExitCode {
         path: "/mcp".into(),
     };
     let summary = vec![format!("generated from {}", args.spec)];
-    match run(router, Listen::resolve(&args.listen, fallback), &summary).await {
+    match run(
+        router,
+        Listen::resolve(&args.listen, fallback),
+        &summary,
+        None,
+    )
+    .await
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }

@@ -5,12 +5,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use tower::Layer as _;
 use turret_core::McpService;
 use turret_proxy::{Backend, Proxy};
 use turret_transport::streamable_http::{serve, StreamableHttpService};
 
 use crate::cli::{ListenArgs, ProxyArgs, ServeArgs};
-use crate::config::{build, LoadedConfig, Transport};
+use crate::config::{build, AuthConfig, LoadedConfig, Transport};
 use crate::reload::{boxed, Reloadable};
 
 /// Where a server listens.
@@ -68,7 +69,7 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
             "todos: generated from an OpenAPI spec, calling an in-process axum app".to_owned(),
         ];
         let service = Reloadable::new(boxed(crate::demo::demo()));
-        return report(run(service, listen, &summary).await);
+        return report(run(service, listen, &summary, None).await);
     };
     let loaded = match LoadedConfig::load(&path) {
         Ok(loaded) => loaded,
@@ -89,7 +90,8 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
     let listen = Listen::resolve(&args.listen, fallback);
     let service = Reloadable::new(built.service);
     spawn_reloader(path, service.clone(), built.router);
-    report(run(service, listen, &built.summary).await)
+    let auth = loaded.config.auth.as_ref();
+    report(run(service, listen, &built.summary, auth).await)
 }
 
 /// Runs `turret proxy`.
@@ -106,19 +108,24 @@ pub async fn proxy_command(args: ProxyArgs) -> ExitCode {
     };
     let summary = vec![format!("a proxy of {backend}")];
     let listen = Listen::resolve(&args.listen, fallback);
-    report(run(Proxy::new("backend", backend), listen, &summary).await)
+    report(run(Proxy::new("backend", backend), listen, &summary, None).await)
 }
 
-/// Serves `service` until stdin closes (stdio) or Ctrl-C / `SIGTERM` (HTTP).
+/// Serves `service` until stdin closes (stdio) or Ctrl-C / `SIGTERM` (HTTP), behind bearer
+/// tokens if `auth` says so (HTTP only: a stdio server's caller is whoever started it).
 pub async fn run<S: McpService>(
     service: S,
     listen: Listen,
     summary: &[String],
+    auth: Option<&AuthConfig>,
 ) -> std::io::Result<()> {
     match listen {
         Listen::Stdio => {
             for line in summary {
                 tracing::info!("{line}");
+            }
+            if auth.is_some() {
+                tracing::warn!("[auth] applies to HTTP only; serving stdio without it");
             }
             tracing::info!("serving on stdio");
             turret_transport::serve_stdio(service).await
@@ -128,17 +135,27 @@ pub async fn run<S: McpService>(
             let app = axum::Router::new().route_service(&path, mcp.clone());
             let listener = tokio::net::TcpListener::bind(addr).await?;
             let url = format!("http://{}{path}", listener.local_addr()?);
+            let auth = auth
+                .map(|config| crate::auth::layer(config, &url))
+                .transpose()
+                .map_err(std::io::Error::other)?;
             for line in summary {
                 tracing::info!("{line}");
             }
+            if auth.is_some() {
+                tracing::info!("bearer tokens required (OAuth 2.1 resource server)");
+            }
             // Tools and tests read the URL from this line.
             eprintln!("turret: serving {url}");
-            serve(listener, app, async move {
+            let stop = async move {
                 shutdown_signal().await;
                 tracing::info!("shutting down");
                 mcp.shutdown();
-            })
-            .await
+            };
+            match auth {
+                Some(auth) => serve(listener, auth.layer(app), stop).await,
+                None => serve(listener, app, stop).await,
+            }
         }
     }
 }

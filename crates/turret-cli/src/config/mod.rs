@@ -29,6 +29,11 @@
 //! cache = { ttl_ms = 30000 }
 //! filter = { exclude_tags = ["admin"] }
 //! rate_limit = { requests = 20, per_ms = 1000 }
+//!
+//! [auth]                      # bearer tokens on the HTTP endpoint (OAuth 2.1)
+//! issuer = "https://auth.example.com"
+//! jwks_url = "https://auth.example.com/.well-known/jwks.json"
+//! scopes = ["mcp"]
 //! ```
 //!
 //! Unknown keys are errors, and every error names the file, line and column and what to fix.
@@ -41,8 +46,8 @@ use std::process::ExitCode;
 
 pub use build::{build, Built};
 pub use schema::{
-    BackendConfig, CacheConfig, FilterConfig, GatewayConfig, LayersConfig, ListenConfig,
-    RateLimitConfig, Transport,
+    AuthConfig, BackendConfig, CacheConfig, FilterConfig, GatewayConfig, LayersConfig,
+    ListenConfig, RateLimitConfig, Transport,
 };
 
 /// A config that cannot be used: where, and what is wrong.
@@ -150,6 +155,10 @@ impl LoadedConfig {
         }
         if let Some(listen) = &self.config.listen {
             listen.check().map_err(|m| self.error_at(0, m))?;
+        }
+        if let Some(auth) = &self.config.auth {
+            let at = self.text.find("[auth]").unwrap_or(0);
+            auth.check().map_err(|m| self.error_at(at, m))?;
         }
         Ok(())
     }

@@ -29,6 +29,51 @@ pub struct GatewayConfig {
     /// Layers around the whole gateway.
     #[serde(default)]
     pub layers: LayersConfig,
+    /// Bearer-token authentication of the HTTP endpoint.
+    #[serde(default)]
+    pub auth: Option<AuthConfig>,
+}
+
+/// `[auth]`: the HTTP endpoint as an OAuth 2.1 resource server. Either JWTs from an
+/// authorization server (`issuer` + `jwks_url`), or fixed `tokens` for development.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The authorization server: the `iss` of its tokens, named in the protected-resource
+    /// metadata so that clients know where to get tokens.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// Where the authorization server publishes its signing keys (a JWKS).
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+    /// This server as tokens name it in `aud` (default: the URL it serves).
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// Scopes every request needs.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Fixed bearer tokens and the subject each stands for: for development only.
+    #[serde(default)]
+    pub tokens: BTreeMap<String, String>,
+}
+
+impl AuthConfig {
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let is_url = |u: &str| u.starts_with("http://") || u.starts_with("https://");
+        match (&self.issuer, &self.jwks_url) {
+            (Some(_), None) | (None, Some(_)) => {
+                Err("[auth] needs both issuer and jwks_url (or only tokens)".into())
+            }
+            (None, None) if self.tokens.is_empty() => Err(
+                "[auth] needs issuer and jwks_url for JWTs, or tokens = { \"…\" = \"subject\" }"
+                    .into(),
+            ),
+            (Some(issuer), Some(jwks)) if !is_url(issuer) || !is_url(jwks) => Err(format!(
+                "[auth] issuer {issuer:?} and jwks_url {jwks:?} must be http:// or https:// URLs"
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The transport a gateway is served on.
