@@ -15,6 +15,9 @@
 //!   is cached and refetched on an unknown `kid`, at most once per interval.
 //! - [`TokenVerifier`]: the trait to implement for anything else (RFC 7662 introspection…);
 //!   [`StaticTokens`] is a fixed list for development.
+//! - [`client`]: the other side, for MCP clients: [`client::OAuthLayer`] gets tokens from
+//!   authorization servers (discovery, PKCE, registration, refresh, step-up) and puts them
+//!   on the requests of Turret's HTTP client transport.
 //! - [`HttpIdentityLayer`] and [`ToolScopesLayer`]: MCP-level layers. The streamable HTTP
 //!   edge hands the HTTP request's parts to the MCP request, so the identity sits in
 //!   `Extension<http::request::Parts>`; [`HttpIdentityLayer`] copies it into the MCP request's
@@ -57,6 +60,7 @@
 
 mod bearer;
 mod challenge;
+pub mod client;
 mod error;
 mod http_client;
 mod identity;
