@@ -11,14 +11,24 @@
 //! the environment: `MCP_CONFORMANCE_SCENARIO` (the scenario), `MCP_CONFORMANCE_PROTOCOL_VERSION`
 //! (pre-release suite only: the protocol version of the run; without it the client detects
 //! the era itself) and `MCP_CONFORMANCE_CONTEXT` (JSON the scenario hands over, such as the
-//! tool calls of `http-custom-headers`). Every non-auth client scenario of the 0.1.16 and
-//! 0.2.0-alpha.12 suites is implemented; the exit code is 0 when the scenario's requests
-//! went through.
+//! tool calls of `http-custom-headers`, or the credentials of `auth/pre-registration`).
+//!
+//! The HTTP service under the transport is wrapped in `turret::auth`'s `OAuthLayer`, so the
+//! `auth/*` scenarios run the whole MCP authorization flow; the suites' authorization
+//! servers approve at once, so `HeadlessAuthorization` reads the code from their redirect.
+//! The grant and the client's credentials come from the scenario's context. The exit code
+//! is 0 when the scenario's requests went through; in the scenarios where the client must
+//! refuse (a foreign `resource`, a wrong `iss`…) it exits 1 with the reason.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
+use turret::auth::client::{
+    default_http_service, ClientCredentials, HeadlessAuthorization, IdJagExchange, OAuthClient,
+    OAuthLayer,
+};
+use turret::auth::Algorithm;
 use turret::client::{Client, Era};
 use turret::transport::StreamableHttpClient;
 use turret::types::{
@@ -68,8 +78,71 @@ fn era(version: Option<&str>) -> Result<Era, Failure> {
     })
 }
 
-async fn connect(url: &str, era: Era) -> Result<Client, Failure> {
-    let transport = StreamableHttpClient::new(url).connect()?;
+/// The client ID metadata document URL the suites' authorization servers expect
+/// (`auth/basic-cimd`).
+const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-metadata.json";
+
+/// The OAuth client for the scenario: its grant and credentials from the context.
+fn oauth_client(scenario: &str) -> Result<OAuthClient, Failure> {
+    let context: Value = std::env::var("MCP_CONFORMANCE_CONTEXT")
+        .ok()
+        .and_then(|c| serde_json::from_str(&c).ok())
+        .unwrap_or(Value::Null);
+    let text = |key: &str| context.get(key).and_then(Value::as_str).map(str::to_owned);
+    let mut builder = OAuthClient::builder()
+        .client_name("turret-conformance-client")
+        .redirect_uri("http://127.0.0.1:3000/callback");
+    let credentials = text("client_id").map(|id| {
+        let mut credentials = ClientCredentials::new(id);
+        if let Some(secret) = text("client_secret") {
+            credentials = credentials.secret(secret);
+        }
+        if let Some(issuer) = text("issuer") {
+            credentials = credentials.issuer(issuer);
+        }
+        credentials
+    });
+    builder = if let (Some(token), Some(endpoint), Some(idp_client)) = (
+        text("idp_id_token"),
+        text("idp_token_endpoint"),
+        text("idp_client_id"),
+    ) {
+        // Enterprise-managed authorization: an ID-JAG from the IdP, then JWT-bearer.
+        builder.jwt_bearer_grant(IdJagExchange::new(endpoint, token, idp_client))
+    } else if let Some(jwt) = text("valid_jwt") {
+        // Workload identity federation: the workload's JWT is the assertion.
+        builder.jwt_bearer_grant(jwt)
+    } else if scenario.starts_with("auth/client-credentials") {
+        builder.client_credentials_grant()
+    } else {
+        builder
+            .authorization_handler(HeadlessAuthorization::default())
+            .client_metadata_url(CLIENT_METADATA_URL)
+    };
+    if let Some(mut credentials) = credentials {
+        if let Some(pem) = text("private_key_pem") {
+            let alg = match text("signing_algorithm").as_deref() {
+                Some("ES384") => Algorithm::ES384,
+                Some("RS256") => Algorithm::RS256,
+                Some("EdDSA") => Algorithm::EdDSA,
+                _ => Algorithm::ES256,
+            };
+            credentials = credentials.private_key_pem(pem.as_bytes(), alg)?;
+        }
+        builder = builder.pre_registered(credentials);
+    }
+    Ok(builder.build()?)
+}
+
+async fn connect(url: &str, era: Era, scenario: &str) -> Result<Client, Failure> {
+    // Every scenario goes through the OAuth layer: a server that never answers 401 or 403
+    // does not notice it.
+    let http = tower::ServiceBuilder::new()
+        .layer(OAuthLayer::new(oauth_client(scenario)?, url)?)
+        .service(default_http_service());
+    let transport = StreamableHttpClient::new(url)
+        .http_service(http)
+        .connect()?;
     let client = Client::builder()
         .info(Implementation::new(
             "turret-conformance-client",
@@ -90,7 +163,7 @@ async fn connect(url: &str, era: Era) -> Result<Client, Failure> {
 
 async fn run(scenario: &str, url: &str, version: Option<&str>) -> Result<(), Failure> {
     let era = era(version)?;
-    let client = connect(url, era).await?;
+    let client = connect(url, era, scenario).await?;
     let outcome = exercise(&client, scenario).await;
     // Ends the session (DELETE) whatever happened.
     let closed = client.close().await;
@@ -190,6 +263,13 @@ async fn exercise(client: &Client, scenario: &str) -> Result<(), Failure> {
                     .call_tool("json_schema_echo", json!({ "schema": schema }))
                     .await?,
             )?;
+        }
+        // The protected server has one tool: listing and calling it needs a token (and, in
+        // auth/scope-step-up, more scopes for the call).
+        auth if auth.starts_with("auth/") => {
+            for tool in client.list_tools().await? {
+                check_tool(client.call_tool(&tool.name, arguments_for(&tool)).await?)?;
+            }
         }
         other => return Err(format!("scenario {other:?} is not implemented").into()),
     }

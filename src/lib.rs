@@ -35,9 +35,11 @@
 //! | `turret-openapi` | [`openapi`] | servers generated from OpenAPI specs and axum apps |
 //! | `turret-macros` | [`tool`], [`resource`], [`prompt`] | attribute macros over the builder |
 //! | `turret-proxy` | [`proxy`] | proxies, transport bridging, `mcpServers` gateways |
+//! | `turret-auth` | [`auth`] | OAuth 2.1: the resource-server layer and the client's flows |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub use turret_auth as auth;
 pub use turret_core::*;
 pub use turret_layers as layers;
 pub use turret_macros::{prompt, resource, tool};

@@ -1,8 +1,11 @@
 //! Turret's client (`examples/conformance_client.rs`) against the client scenarios of the
-//! official conformance suites: every non-auth scenario of 0.1.16 (`conformance`), and of
-//! 0.2.0-alpha.12 (`conformance_next`) both on its default 2025-11-25 wire and on the
-//! 2026-07-28 wire (`--spec-version 2026-07-28`: `--requirements 2026-07-28` cannot be
-//! combined with `--scenario`, and the requirement set also holds the auth scenarios).
+//! official conformance suites: every scenario of 0.1.16 (`conformance`), and of
+//! 0.2.0-alpha.12 (`conformance_next`) both on its default wire and on the 2026-07-28 wire
+//! (`--spec-version 2026-07-28`: `--requirements 2026-07-28` cannot be combined with
+//! `--scenario`), the `auth/*` ones included (the client runs them through
+//! `turret::auth`'s `OAuthLayer`). At 2026-07-28 the suite skips the 2025-03-26 and extension
+//! auth scenarios, so they are listed only on the default wire. Not yet: `auth/dpop` and
+//! `auth/dpop-nonce` (DPoP-bound tokens, an extension).
 //!
 //! Each scenario runs through `../shared/harness/netns-run.sh`, as the harness README says:
 //! the suites' mock servers listen on every interface, and the private network namespace
@@ -85,6 +88,68 @@ mod stable {
         elicitation_sep1034_client_defaults: "elicitation-sep1034-client-defaults",
         sse_retry: "sse-retry",
     }
+
+    mod auth {
+        use super::*;
+
+        scenarios! { Suite::Stable =>
+            metadata_default: "auth/metadata-default",
+            metadata_var1: "auth/metadata-var1",
+            metadata_var2: "auth/metadata-var2",
+            metadata_var3: "auth/metadata-var3",
+            basic_cimd: "auth/basic-cimd",
+            scope_from_www_authenticate: "auth/scope-from-www-authenticate",
+            scope_from_scopes_supported: "auth/scope-from-scopes-supported",
+            scope_omitted_when_undefined: "auth/scope-omitted-when-undefined",
+            scope_step_up: "auth/scope-step-up",
+            scope_retry_limit: "auth/scope-retry-limit",
+            token_endpoint_auth_basic: "auth/token-endpoint-auth-basic",
+            token_endpoint_auth_post: "auth/token-endpoint-auth-post",
+            token_endpoint_auth_none: "auth/token-endpoint-auth-none",
+            pre_registration: "auth/pre-registration",
+            oauth_metadata_backcompat_2025_03_26: "auth/2025-03-26-oauth-metadata-backcompat",
+            oauth_endpoint_fallback_2025_03_26: "auth/2025-03-26-oauth-endpoint-fallback",
+            resource_mismatch: "auth/resource-mismatch",
+            offline_access_scope: "auth/offline-access-scope",
+            offline_access_not_supported: "auth/offline-access-not-supported",
+            client_credentials_jwt: "auth/client-credentials-jwt",
+            client_credentials_basic: "auth/client-credentials-basic",
+            cross_app_access_complete_flow: "auth/cross-app-access-complete-flow",
+        }
+    }
+}
+
+/// The `auth/*` scenarios both wires of the pre-release suite run.
+macro_rules! next_auth_common {
+    ($suite:expr) => {
+        scenarios! { $suite =>
+            metadata_default: "auth/metadata-default",
+            metadata_var1: "auth/metadata-var1",
+            metadata_var2: "auth/metadata-var2",
+            metadata_var3: "auth/metadata-var3",
+            basic_cimd: "auth/basic-cimd",
+            scope_from_www_authenticate: "auth/scope-from-www-authenticate",
+            scope_from_scopes_supported: "auth/scope-from-scopes-supported",
+            scope_omitted_when_undefined: "auth/scope-omitted-when-undefined",
+            scope_step_up: "auth/scope-step-up",
+            scope_retry_limit: "auth/scope-retry-limit",
+            token_endpoint_auth_basic: "auth/token-endpoint-auth-basic",
+            token_endpoint_auth_post: "auth/token-endpoint-auth-post",
+            token_endpoint_auth_none: "auth/token-endpoint-auth-none",
+            pre_registration: "auth/pre-registration",
+            resource_mismatch: "auth/resource-mismatch",
+            offline_access_scope: "auth/offline-access-scope",
+            offline_access_not_supported: "auth/offline-access-not-supported",
+            authorization_server_migration: "auth/authorization-server-migration",
+            iss_supported: "auth/iss-supported",
+            iss_not_advertised: "auth/iss-not-advertised",
+            iss_supported_missing: "auth/iss-supported-missing",
+            iss_wrong_issuer: "auth/iss-wrong-issuer",
+            iss_unexpected: "auth/iss-unexpected",
+            iss_normalized: "auth/iss-normalized",
+            metadata_issuer_mismatch: "auth/metadata-issuer-mismatch",
+        }
+    };
 }
 
 mod next_2025_11_25 {
@@ -96,6 +161,21 @@ mod next_2025_11_25 {
         elicitation_sep1034_client_defaults: "elicitation-sep1034-client-defaults",
         sse_retry: "sse-retry",
         json_schema_2020_12_preservation: "json-schema-2020-12-preservation",
+    }
+
+    mod auth {
+        use super::*;
+
+        next_auth_common!(Suite::Next);
+
+        scenarios! { Suite::Next =>
+            oauth_metadata_backcompat_2025_03_26: "auth/2025-03-26-oauth-metadata-backcompat",
+            oauth_endpoint_fallback_2025_03_26: "auth/2025-03-26-oauth-endpoint-fallback",
+            client_credentials_jwt: "auth/client-credentials-jwt",
+            client_credentials_basic: "auth/client-credentials-basic",
+            enterprise_managed_authorization: "auth/enterprise-managed-authorization",
+            wif_jwt_bearer: "auth/wif-jwt-bearer",
+        }
     }
 }
 
@@ -112,4 +192,10 @@ mod next_2026_07_28 {
         json_schema_ref_no_deref: "json-schema-ref-no-deref",
         json_schema_2020_12_preservation: "json-schema-2020-12-preservation",
     }
+}
+
+mod next_2026_07_28_auth {
+    use super::*;
+
+    next_auth_common!(Suite::Next2026);
 }

@@ -117,4 +117,33 @@ impl HttpClient {
         }
         Ok(out.freeze())
     }
+
+    /// Sends `request` and reads the whole answer (at most `limit` bytes), whatever its
+    /// status: the OAuth client reads error bodies and `Location` headers too.
+    pub(crate) async fn send(
+        &self,
+        request: Request<Full<Bytes>>,
+        limit: usize,
+    ) -> Result<Response<Bytes>, BoxError> {
+        let what = format!("{} {}", request.method(), request.uri());
+        let response = match self.inner.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(e) => return Err(format!("{what} failed: {e}").into()),
+        };
+        let (parts, mut body) = response.into_parts();
+        let mut out = bytes::BytesMut::new();
+        while let Some(frame) = body.frame().await {
+            let frame = match frame {
+                Ok(frame) => frame,
+                Err(e) => return Err(format!("reading {what} failed: {e}").into()),
+            };
+            if let Ok(data) = frame.into_data() {
+                if out.len() + data.len() > limit {
+                    return Err(format!("{what}: the body is longer than {limit} bytes").into());
+                }
+                out.extend_from_slice(&data);
+            }
+        }
+        Ok(Response::from_parts(parts, out.freeze()))
+    }
 }

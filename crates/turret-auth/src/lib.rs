@@ -15,6 +15,9 @@
 //!   is cached and refetched on an unknown `kid`, at most once per interval.
 //! - [`TokenVerifier`]: the trait to implement for anything else (RFC 7662 introspection…);
 //!   [`StaticTokens`] is a fixed list for development.
+//! - [`client`]: the other side, for MCP clients: [`client::OAuthLayer`] gets tokens from
+//!   authorization servers (discovery, PKCE, registration, refresh, step-up) and puts them
+//!   on the requests of Turret's HTTP client transport.
 //! - [`ToolScopesLayer`]: an MCP-level layer that makes single tools need scopes. The
 //!   streamable HTTP edge carries the identity into the MCP request, where Turret's layers
 //!   (rate limit, cache key, trace) and `Extension<Identity>` see it, and binds each
@@ -54,6 +57,7 @@
 
 mod bearer;
 mod challenge;
+pub mod client;
 mod error;
 mod http_client;
 mod jwt;
