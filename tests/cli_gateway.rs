@@ -148,10 +148,8 @@ timeout_ms = 20000
 /// status, the `WWW-Authenticate` header and the body.
 async fn http(url: &str, post: bool, token: Option<&str>) -> (u16, String, String) {
     use http_body_util::{BodyExt as _, Full};
-    let client = hyper_util::client::legacy::Client::builder(
-        hyper_util::rt::TokioExecutor::new(),
-    )
-    .build_http::<Full<bytes::Bytes>>();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<bytes::Bytes>>();
     let mut req = http::Request::builder().uri(url);
     if let Some(token) = token {
         req = req.header("authorization", format!("Bearer {token}"));
@@ -175,7 +173,11 @@ async fn http(url: &str, post: bool, token: Option<&str>) -> (u16, String, Strin
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
     let bytes = reply.into_body().collect().await.unwrap().to_bytes();
-    (status, challenge, String::from_utf8_lossy(&bytes).into_owned())
+    (
+        status,
+        challenge,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
