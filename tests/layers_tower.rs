@@ -236,7 +236,7 @@ async fn retry_composes_around_a_router_and_a_proxy() {
         tower::service_fn(move |_: Request| {
             let n = calls.fetch_add(1, Ordering::SeqCst);
             async move {
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     Err(turret::McpError::internal("flaky backend"))
                 } else {
                     Ok(ServerResult::CallTool(
