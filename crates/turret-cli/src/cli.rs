@@ -61,7 +61,7 @@ pub struct ListenArgs {
 pub struct ServeArgs {
     /// The gateway config (TOML). Without it, the built-in demo.
     pub config: Option<PathBuf>,
-    /// Where to listen (default: the config's [listen], else http on 127.0.0.1:3000).
+    /// Where to listen (default: the config's `[listen]`, else http on 127.0.0.1:3000).
     #[command(flatten)]
     pub listen: ListenArgs,
 }
