@@ -4,8 +4,9 @@
 //! (`--spec-version 2026-07-28`: `--requirements 2026-07-28` cannot be combined with
 //! `--scenario`), the `auth/*` ones included (the client runs them through
 //! `turret::auth`'s `OAuthLayer`). At 2026-07-28 the suite skips the 2025-03-26 and extension
-//! auth scenarios, so they are listed only on the default wire. Not yet: `auth/dpop` and
-//! `auth/dpop-nonce` (DPoP-bound tokens, an extension).
+//! auth scenarios, so they are listed only on the default wire; among them `auth/dpop` and
+//! `auth/dpop-nonce` (DPoP-bound tokens, an extension, which the client uses when the
+//! authorization server advertises ES256).
 //!
 //! Each scenario runs through `../shared/harness/netns-run.sh`, as the harness README says:
 //! the suites' mock servers listen on every interface, and the private network namespace
@@ -175,6 +176,8 @@ mod next_2025_11_25 {
             client_credentials_basic: "auth/client-credentials-basic",
             enterprise_managed_authorization: "auth/enterprise-managed-authorization",
             wif_jwt_bearer: "auth/wif-jwt-bearer",
+            dpop: "auth/dpop",
+            dpop_nonce: "auth/dpop-nonce",
         }
     }
 }

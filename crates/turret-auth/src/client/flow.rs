@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::credentials::{AssertionProvider, AssertionRequest, ClientCredentials};
+use super::dpop::{self, Dpop, DpopKey, DpopMode, TokenType};
 use super::handler::AuthorizationHandler;
 use super::metadata::{ResourceMetadata, ServerMetadata};
 use super::pkce::{random_string, Pkce};
@@ -102,10 +103,18 @@ pub(crate) struct Inner {
     servers: Mutex<HashMap<String, ServerMetadata>>,
     /// One token acquisition at a time: concurrent 401s wait for the first flow's token.
     pub(crate) flow: tokio::sync::Mutex<()>,
+    /// DPoP: the key, and the nonces of authorization servers (`as:` + issuer) and MCP
+    /// servers (`rs:` + URL).
+    pub(crate) dpop: Dpop,
 }
 
 impl Inner {
-    pub(crate) fn new(config: Config, http: HttpClient, store: Arc<dyn TokenStore>) -> Self {
+    pub(crate) fn new(
+        config: Config,
+        http: HttpClient,
+        store: Arc<dyn TokenStore>,
+        dpop: Dpop,
+    ) -> Self {
         Self {
             config,
             http,
@@ -113,6 +122,7 @@ impl Inner {
             registrations: Mutex::new(HashMap::new()),
             servers: Mutex::new(HashMap::new()),
             flow: tokio::sync::Mutex::new(()),
+            dpop,
         }
     }
 
@@ -159,7 +169,8 @@ impl Inner {
                 let mut form = vec![("grant_type", "client_credentials".to_owned())];
                 push_scope(&mut form, &scopes);
                 form.push(("resource", found.resource.clone()));
-                self.token_request(meta, &client, form, &scopes).await?
+                self.token_request(meta, &client, form, &scopes, false)
+                    .await?
             }
             Grant::JwtBearer(provider) => {
                 let client = self.pre_registered(meta, "the JWT-bearer grant")?;
@@ -176,7 +187,8 @@ impl Inner {
                 ];
                 push_scope(&mut form, &scopes);
                 form.push(("resource", found.resource.clone()));
-                self.token_request(meta, &client, form, &scopes).await?
+                self.token_request(meta, &client, form, &scopes, false)
+                    .await?
             }
         };
         self.store.save(server_key, token.clone()).await;
@@ -213,8 +225,10 @@ impl Inner {
             ("refresh_token", refresh_token.clone()),
             ("resource", resource),
         ];
+        // A DPoP-bound refresh token is refreshed with a proof of the same key.
+        let bound = token.token_type == TokenType::Dpop;
         let mut fresh = self
-            .token_request(&meta, &client, form, &token.scopes)
+            .token_request(&meta, &client, form, &token.scopes, bound)
             .await?;
         // RFC 6749 §6: the server may keep the old refresh token valid and send no new one.
         if fresh.refresh_token.is_none() {
@@ -553,16 +567,46 @@ impl Inner {
             ("code_verifier", pkce.verifier),
             ("resource", found.resource.clone()),
         ];
-        self.token_request(meta, &client, form, scopes).await
+        self.token_request(meta, &client, form, scopes, false).await
     }
 
-    /// POSTs a token request with the client's authentication; the token it answers.
+    /// The key to prove possession with at this authorization server, if the client uses
+    /// DPoP there; `bound` when refreshing a DPoP-bound token.
+    fn dpop_key(&self, meta: &ServerMetadata, bound: bool) -> Result<Option<&DpopKey>, OAuthError> {
+        let Some(key) = &self.dpop.key else {
+            return if bound {
+                Err(OAuthError::new(
+                    "the token is DPoP-bound but DPoP is disabled on this client",
+                ))
+            } else {
+                Ok(None)
+            };
+        };
+        let advertised = meta.dpop_signing_alg_values_supported.as_deref();
+        match self.dpop.mode {
+            DpopMode::Disabled => Ok(None),
+            DpopMode::Required if advertised.is_some_and(|a| !dpop::supports_es256(Some(a))) => {
+                Err(OAuthError::new(format!(
+                    "DPoP is required but the authorization server {} accepts no {} proofs (its dpop_signing_alg_values_supported)",
+                    meta.issuer,
+                    dpop::ALG
+                )))
+            }
+            DpopMode::Required => Ok(Some(key)),
+            _ => Ok((bound || dpop::supports_es256(advertised)).then_some(key)),
+        }
+    }
+
+    /// POSTs a token request with the client's authentication (and a DPoP proof where the
+    /// client uses DPoP); the token it answers. `bound`: the grant is the refresh of a
+    /// DPoP-bound token.
     async fn token_request(
         &self,
         meta: &ServerMetadata,
         client: &Registered,
-        mut form: Vec<(&'static str, String)>,
+        form: Vec<(&'static str, String)>,
         asked: &[String],
+        bound: bool,
     ) -> Result<StoredToken, OAuthError> {
         let endpoint = meta.token_endpoint.as_deref().ok_or_else(|| {
             OAuthError::new(format!(
@@ -570,6 +614,107 @@ impl Inner {
                 meta.issuer
             ))
         })?;
+        let uri: http::Uri = endpoint.parse().map_err(|e| {
+            OAuthError::new(format!("the token endpoint {endpoint:?} is not a URL: {e}"))
+        })?;
+        let dpop_key = self.dpop_key(meta, bound)?;
+        let nonce_key = format!("as:{}", meta.issuer);
+        let mut nonce_retried = false;
+        let response = loop {
+            // Built again for a retry: a client assertion's jti must not be replayed either.
+            let mut request = self.token_http_request(client, form.clone(), &meta.issuer, &uri)?;
+            if let Some(key) = dpop_key {
+                let nonce = self.dpop.nonces.get(&nonce_key);
+                let proof = key.proof(&Method::POST, &uri, nonce.as_deref(), None)?;
+                let value = HeaderValue::from_str(&proof)
+                    .map_err(|_| OAuthError::new("the DPoP proof is not a valid header value"))?;
+                request.headers_mut().insert("dpop", value);
+            }
+            let response = self.send(request).await?;
+            let new_nonce =
+                dpop_key.is_some() && self.dpop.nonces.update(&nonce_key, response.headers());
+            // RFC 9449 §8: the server wants a nonce; the proof is signed again with it, once.
+            if response.status() == StatusCode::BAD_REQUEST && new_nonce && !nonce_retried {
+                let error = oauth_error_from("", response.status(), response.body());
+                if error.code() == Some("use_dpop_nonce") {
+                    nonce_retried = true;
+                    continue;
+                }
+            }
+            break response;
+        };
+        let status = response.status();
+        if !status.is_success() {
+            return Err(oauth_error_from(
+                &format!("the token request to {endpoint}"),
+                status,
+                response.body(),
+            ));
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            access_token: String,
+            token_type: String,
+            expires_in: Option<Value>,
+            refresh_token: Option<String>,
+            scope: Option<String>,
+        }
+        let answer: Answer = serde_json::from_slice(response.body()).map_err(|e| {
+            OAuthError::new(format!(
+                "the token endpoint {endpoint} answered an unreadable token: {e}"
+            ))
+        })?;
+        let token_type = if answer.token_type.eq_ignore_ascii_case("bearer") {
+            // RFC 9449 §5: a server may ignore the proof and issue a bearer token.
+            if dpop_key.is_some() && self.dpop.mode == DpopMode::Required {
+                return Err(OAuthError::new(format!(
+                    "the token endpoint {endpoint} issued a Bearer token, but DPoP is required; refusing it"
+                )));
+            }
+            TokenType::Bearer
+        } else if answer.token_type.eq_ignore_ascii_case("dpop") && dpop_key.is_some() {
+            TokenType::Dpop
+        } else {
+            return Err(OAuthError::new(format!(
+                "the token endpoint {endpoint} issued a {:?} token{}",
+                answer.token_type,
+                if dpop_key.is_some() {
+                    "; only Bearer and DPoP tokens are supported"
+                } else {
+                    " to a request without a DPoP proof; only Bearer tokens can be used"
+                }
+            )));
+        };
+        let expires_at = answer
+            .expires_in
+            .as_ref()
+            .and_then(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            })
+            .map(|secs| SystemTime::now() + Duration::from_secs(secs));
+        let scopes = match answer.scope {
+            Some(scope) => scope.split_whitespace().map(str::to_owned).collect(),
+            None => asked.to_vec(),
+        };
+        Ok(StoredToken {
+            access_token: answer.access_token,
+            token_type,
+            refresh_token: answer.refresh_token,
+            expires_at,
+            scopes,
+            issuer: meta.issuer.clone(),
+        })
+    }
+
+    /// The HTTP request of a token request: the form with the client's authentication.
+    fn token_http_request(
+        &self,
+        client: &Registered,
+        mut form: Vec<(&'static str, String)>,
+        issuer: &str,
+        uri: &http::Uri,
+    ) -> Result<Request<Full<Bytes>>, OAuthError> {
         let credentials = &client.credentials;
         let mut basic = None;
         match client.method {
@@ -595,18 +740,13 @@ impl Inner {
             AuthMethod::PrivateKeyJwt => {
                 form.push(("client_id", credentials.client_id.clone()));
                 form.push(("client_assertion_type", JWT_CLIENT_ASSERTION.to_owned()));
-                form.push((
-                    "client_assertion",
-                    client_assertion(credentials, &meta.issuer)?,
-                ));
+                form.push(("client_assertion", client_assertion(credentials, issuer)?));
             }
         }
         let body = form_body(&form);
         let mut request = Request::new(Full::new(Bytes::from(body)));
         *request.method_mut() = Method::POST;
-        *request.uri_mut() = endpoint.parse().map_err(|e| {
-            OAuthError::new(format!("the token endpoint {endpoint:?} is not a URL: {e}"))
-        })?;
+        *request.uri_mut() = uri.clone();
         let headers = request.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -618,53 +758,7 @@ impl Inner {
                 .map_err(|_| OAuthError::new("the client credentials do not fit in a header"))?;
             headers.insert(header::AUTHORIZATION, value);
         }
-        let response = self.send(request).await?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(oauth_error_from(
-                &format!("the token request to {endpoint}"),
-                status,
-                response.body(),
-            ));
-        }
-        #[derive(Deserialize)]
-        struct Answer {
-            access_token: String,
-            token_type: String,
-            expires_in: Option<Value>,
-            refresh_token: Option<String>,
-            scope: Option<String>,
-        }
-        let answer: Answer = serde_json::from_slice(response.body()).map_err(|e| {
-            OAuthError::new(format!(
-                "the token endpoint {endpoint} answered an unreadable token: {e}"
-            ))
-        })?;
-        if !answer.token_type.eq_ignore_ascii_case("bearer") {
-            return Err(OAuthError::new(format!(
-                "the token endpoint {endpoint} issued a {:?} token; only Bearer tokens are supported",
-                answer.token_type
-            )));
-        }
-        let expires_at = answer
-            .expires_in
-            .as_ref()
-            .and_then(|v| {
-                v.as_u64()
-                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            })
-            .map(|secs| SystemTime::now() + Duration::from_secs(secs));
-        let scopes = match answer.scope {
-            Some(scope) => scope.split_whitespace().map(str::to_owned).collect(),
-            None => asked.to_vec(),
-        };
-        Ok(StoredToken {
-            access_token: answer.access_token,
-            refresh_token: answer.refresh_token,
-            expires_at,
-            scopes,
-            issuer: meta.issuer.clone(),
-        })
+        Ok(request)
     }
 
     /// GETs a JSON document: `None` when the server answers anything but 2xx.

@@ -18,10 +18,11 @@ use tower_layer::Layer;
 use tower_service::Service;
 use turret_core::BoxError;
 
+use super::dpop::Dpop;
 use super::store::StoredToken;
 use super::urls::{self, Parsed};
 use super::www_authenticate::BearerChallenge;
-use super::{OAuthClient, OAuthError};
+use super::{OAuthClient, OAuthError, TokenType};
 
 /// A token this close to its expiry is refreshed before it is sent.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(10);
@@ -32,6 +33,8 @@ struct Server {
     parsed: Parsed,
     /// The canonical URL: the key of its token in the store.
     key: String,
+    /// The key of its DPoP nonce.
+    nonce_key: String,
 }
 
 /// Authenticates the HTTP requests to one MCP server with tokens from an [`OAuthClient`];
@@ -61,7 +64,11 @@ impl OAuthLayer {
         let key = urls::canonical(&uri)?;
         Ok(Self {
             client,
-            server: Arc::new(Server { parsed, key }),
+            server: Arc::new(Server {
+                parsed,
+                nonce_key: format!("rs:{key}"),
+                key,
+            }),
         })
     }
 }
@@ -145,28 +152,57 @@ struct Template {
 }
 
 impl Template {
-    fn build(&self, token: Option<&StoredToken>) -> Result<Request<Full<Bytes>>, OAuthError> {
+    /// The request with `token`; a DPoP-bound one with a fresh proof carrying the server's
+    /// latest nonce (`nonce_key`).
+    fn build(
+        &self,
+        token: Option<&StoredToken>,
+        dpop: &Dpop,
+        nonce_key: &str,
+    ) -> Result<Request<Full<Bytes>>, OAuthError> {
         let mut request = Request::new(self.body.clone());
         *request.method_mut() = self.method.clone();
         *request.uri_mut() = self.uri.clone();
         *request.version_mut() = self.version;
         *request.headers_mut() = self.headers.clone();
-        authorize(request.headers_mut(), token)?;
+        let headers = request.headers_mut();
+        // The layer owns both: a caller's token or proof is never passed on.
+        headers.remove(header::AUTHORIZATION);
+        headers.remove(DPOP);
+        let Some(token) = token else {
+            return Ok(request);
+        };
+        let scheme = match token.token_type {
+            TokenType::Dpop => {
+                let key = dpop.key.as_ref().ok_or_else(|| {
+                    OAuthError::new(
+                        "the stored token is DPoP-bound but DPoP is disabled on this client",
+                    )
+                })?;
+                let nonce = dpop.nonces.get(nonce_key);
+                let proof = key.proof(
+                    &self.method,
+                    &self.uri,
+                    nonce.as_deref(),
+                    Some(&token.access_token),
+                )?;
+                let proof = HeaderValue::from_str(&proof)
+                    .map_err(|_| OAuthError::new("the DPoP proof is not a valid header value"))?;
+                headers.insert(DPOP, proof);
+                "DPoP"
+            }
+            _ => "Bearer",
+        };
+        let mut value = HeaderValue::from_str(&format!("{scheme} {}", token.access_token))
+            .map_err(|_| OAuthError::new("the access token is not a valid header value"))?;
+        value.set_sensitive(true);
+        headers.insert(header::AUTHORIZATION, value);
         Ok(request)
     }
 }
 
-/// Replaces whatever `Authorization` the request had with the token's.
-fn authorize(headers: &mut HeaderMap, token: Option<&StoredToken>) -> Result<(), OAuthError> {
-    headers.remove(header::AUTHORIZATION);
-    if let Some(token) = token {
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.access_token))
-            .map_err(|_| OAuthError::new("the access token is not a valid header value"))?;
-        value.set_sensitive(true);
-        headers.insert(header::AUTHORIZATION, value);
-    }
-    Ok(())
-}
+/// The header of DPoP proofs (RFC 9449 §4.1).
+const DPOP: &str = "dpop";
 
 struct Flow {
     client: OAuthClient,
@@ -192,20 +228,39 @@ impl Flow {
             headers: parts.headers.clone(),
             body,
         };
+        let dpop = &self.client.inner.dpop;
+        let nonce_key = self.server.nonce_key.as_str();
         let mut token = self.current().await;
-        let mut first = template.build(token.as_ref())?;
+        let mut first = template.build(token.as_ref(), dpop, nonce_key)?;
         // The first attempt keeps the caller's extensions.
         *first.extensions_mut() = parts.extensions;
         let mut next = Some(first);
         let mut reauthorized = false;
         let mut stepped_up = false;
+        let mut nonce_retried = false;
         loop {
             let request = match next.take() {
                 Some(request) => request,
-                None => template.build(token.as_ref())?,
+                None => template.build(token.as_ref(), dpop, nonce_key)?,
             };
+            let sent_dpop = token
+                .as_ref()
+                .is_some_and(|t| t.token_type == TokenType::Dpop);
             let response = service.clone().oneshot(request).await.map_err(Into::into)?;
             let status = response.status();
+            let new_nonce = dpop.key.is_some() && dpop.nonces.update(nonce_key, response.headers());
+            // RFC 9449 §9: the server wants its nonce in the proof; sent again once with it,
+            // the token kept.
+            if status == StatusCode::UNAUTHORIZED
+                && sent_dpop
+                && new_nonce
+                && !nonce_retried
+                && BearerChallenge::dpop_from_headers(response.headers())
+                    .is_some_and(|c| c.error() == Some("use_dpop_nonce"))
+            {
+                nonce_retried = true;
+                continue;
+            }
             let challenge = BearerChallenge::from_headers(response.headers()).unwrap_or_default();
             if status == StatusCode::UNAUTHORIZED && !reauthorized {
                 reauthorized = true;

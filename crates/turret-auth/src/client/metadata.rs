@@ -27,6 +27,9 @@ pub(crate) struct ServerMetadata {
     pub(crate) client_id_metadata_document_supported: bool,
     #[serde(default)]
     pub(crate) authorization_response_iss_parameter_supported: bool,
+    /// RFC 9449 §5.1: the proof algorithms the server accepts; its presence says it
+    /// issues DPoP-bound tokens.
+    pub(crate) dpop_signing_alg_values_supported: Option<Vec<String>>,
     /// Not in the document: whether it was read from the authorization server (`false` for
     /// the 2025-03-26 default endpoints assumed when there is none).
     #[serde(skip)]
@@ -48,6 +51,7 @@ impl ServerMetadata {
             token_endpoint_auth_methods_supported: None,
             client_id_metadata_document_supported: false,
             authorization_response_iss_parameter_supported: false,
+            dpop_signing_alg_values_supported: None,
             published: false,
         }
     }

@@ -1,8 +1,8 @@
 //! The client side: getting access tokens for protected MCP servers.
 //!
 //! [`OAuthLayer`] wraps the HTTP service of Turret's MCP client transport. It sends the
-//! token it holds for the server as `Authorization: Bearer …`; on a 401 it runs the MCP
-//! authorization flow and retries the request once:
+//! token it holds for the server as `Authorization: Bearer …` (or `DPoP …`, below); on a
+//! 401 it runs the MCP authorization flow and retries the request once:
 //!
 //! 1. protected-resource metadata (RFC 9728): the `resource_metadata` of the
 //!    `WWW-Authenticate` challenge, else `/.well-known/oauth-protected-resource` with the
@@ -19,6 +19,13 @@
 //! 4. the grant: authorization code with PKCE S256, `state` and RFC 9207 `iss` checks
 //!    through an [`AuthorizationHandler`]; or `client_credentials`; or JWT-bearer with an
 //!    [`AssertionProvider`] (workload identity, [`IdJagExchange`]).
+//!
+//! DPoP (RFC 9449): when the authorization server lists `ES256` in
+//! `dpop_signing_alg_values_supported` (see [`DpopMode`]), token requests carry a proof
+//! signed with an ES256 key the client generates for itself, and a token issued as `DPoP`
+//! is sent as `Authorization: DPoP …` with a fresh proof (`ath`, the server's nonce) on
+//! every request. A `use_dpop_nonce` answer, from the token endpoint or the MCP server, is
+//! retried once with the nonce it gave; nonces are kept per server.
 //!
 //! Scopes come from the challenge, else the metadata's `scopes_supported`, else none. A 403
 //! with `insufficient_scope` asks once for the union of the held and the required scopes.
@@ -50,6 +57,7 @@
 //! ```
 
 mod credentials;
+mod dpop;
 mod error;
 mod exchange;
 mod flow;
@@ -65,12 +73,14 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use credentials::{AssertionProvider, AssertionRequest, ClientCredentials};
+pub use dpop::{DpopMode, TokenType};
 pub use error::OAuthError;
 pub use exchange::IdJagExchange;
 pub use handler::{AuthorizationHandler, HeadlessAuthorization};
 pub use layer::{default_http_service, OAuth, OAuthLayer};
 pub use store::{MemoryTokenStore, StoredToken, TokenStore};
 
+use dpop::Dpop;
 use flow::{Config, Grant, Inner};
 
 use crate::HttpClient;
@@ -115,6 +125,7 @@ pub struct OAuthClientBuilder {
     pre_registered: Vec<ClientCredentials>,
     offline_access: bool,
     application_type: String,
+    dpop: DpopMode,
     store: Arc<dyn TokenStore>,
     http: HttpClient,
 }
@@ -129,6 +140,7 @@ impl Default for OAuthClientBuilder {
             pre_registered: Vec::new(),
             offline_access: true,
             application_type: "native".into(),
+            dpop: DpopMode::default(),
             store: Arc::new(MemoryTokenStore::new()),
             http: HttpClient::default(),
         }
@@ -203,6 +215,12 @@ impl OAuthClientBuilder {
         self
     }
 
+    /// When to ask for DPoP-bound tokens (default [`DpopMode::WhenSupported`]).
+    pub fn dpop(mut self, mode: DpopMode) -> Self {
+        self.dpop = mode;
+        self
+    }
+
     /// Keeps the tokens in `store`.
     pub fn token_store(mut self, store: impl TokenStore) -> Self {
         self.store = Arc::new(store);
@@ -215,7 +233,8 @@ impl OAuthClientBuilder {
         self
     }
 
-    /// The client; fails when no grant is chosen or the grant lacks what it needs.
+    /// The client; fails when no grant is chosen, the grant lacks what it needs, or no DPoP
+    /// key could be generated.
     pub fn build(self) -> Result<OAuthClient, OAuthError> {
         let grant = self.grant.ok_or_else(|| {
             OAuthError::new(
@@ -237,7 +256,12 @@ impl OAuthClientBuilder {
             application_type: self.application_type,
         };
         Ok(OAuthClient {
-            inner: Arc::new(Inner::new(config, self.http, self.store)),
+            inner: Arc::new(Inner::new(
+                config,
+                self.http,
+                self.store,
+                Dpop::new(self.dpop)?,
+            )),
         })
     }
 }

@@ -7,11 +7,15 @@ use std::time::{Duration, SystemTime};
 
 use futures_util::future::BoxFuture;
 
+use super::TokenType;
+
 /// An access token the client holds for one MCP server, with what is needed to refresh it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredToken {
-    /// The access token, sent as `Authorization: Bearer …`.
+    /// The access token, sent as `Authorization: Bearer …`, or `DPoP …` with a proof.
     pub access_token: String,
+    /// How the token is presented: a DPoP-bound token only works with this client's key.
+    pub token_type: TokenType,
     /// The refresh token, if the authorization server issued one.
     pub refresh_token: Option<String>,
     /// When the access token expires, if the authorization server said (`expires_in`).
@@ -37,6 +41,7 @@ impl fmt::Debug for StoredToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StoredToken")
             .field("access_token", &"…")
+            .field("token_type", &self.token_type)
             .field("refresh_token", &self.refresh_token.as_ref().map(|_| "…"))
             .field("expires_at", &self.expires_at)
             .field("scopes", &self.scopes)

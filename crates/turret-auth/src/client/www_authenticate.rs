@@ -1,4 +1,6 @@
-//! Reading `WWW-Authenticate: Bearer …` challenges (RFC 6750 §3, RFC 9728 §5.1).
+//! Reading `WWW-Authenticate: Bearer …` challenges (RFC 6750 §3, RFC 9728 §5.1), and the
+//! `DPoP …` ones of servers that take DPoP-bound tokens (RFC 9449 §7.1), which carry the
+//! same parameters.
 
 use std::collections::HashMap;
 
@@ -12,13 +14,24 @@ pub(crate) struct BearerChallenge {
 }
 
 impl BearerChallenge {
-    /// The `Bearer` challenge among the response's `WWW-Authenticate` headers.
+    /// The `Bearer` challenge among the response's `WWW-Authenticate` headers, else the
+    /// `DPoP` one (a server that only takes DPoP-bound tokens sends only that).
     pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        Self::scheme_from_headers(headers, "bearer")
+            .or_else(|| Self::scheme_from_headers(headers, "dpop"))
+    }
+
+    /// The `DPoP` challenge among the response's `WWW-Authenticate` headers.
+    pub(crate) fn dpop_from_headers(headers: &HeaderMap) -> Option<Self> {
+        Self::scheme_from_headers(headers, "dpop")
+    }
+
+    fn scheme_from_headers(headers: &HeaderMap, scheme: &str) -> Option<Self> {
         headers
             .get_all(http::header::WWW_AUTHENTICATE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(parse_bearer)
+            .find_map(|v| parse_challenge(v, scheme))
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
@@ -42,9 +55,14 @@ impl BearerChallenge {
     }
 }
 
-/// The `Bearer` challenge in one header value, which may hold several challenges
-/// (`DPoP algs="ES256", Bearer realm="x"`).
+#[cfg(test)]
 fn parse_bearer(value: &str) -> Option<BearerChallenge> {
+    parse_challenge(value, "bearer")
+}
+
+/// The challenge of `scheme` in one header value, which may hold several challenges
+/// (`DPoP algs="ES256", Bearer realm="x"`).
+fn parse_challenge(value: &str, scheme: &str) -> Option<BearerChallenge> {
     let mut rest = value;
     let mut current: Option<(String, HashMap<String, String>)> = None;
     let mut found = None;
@@ -82,8 +100,8 @@ fn parse_bearer(value: &str) -> Option<BearerChallenge> {
             rest = &after[end..];
         } else {
             // A new challenge starts with its scheme.
-            if let Some((scheme, params)) = current.take() {
-                if scheme.eq_ignore_ascii_case("bearer") && found.is_none() {
+            if let Some((name, params)) = current.take() {
+                if name.eq_ignore_ascii_case(scheme) && found.is_none() {
                     found = Some(BearerChallenge { params });
                 }
             }
@@ -91,8 +109,8 @@ fn parse_bearer(value: &str) -> Option<BearerChallenge> {
             rest = after;
         }
     }
-    if let Some((scheme, params)) = current {
-        if scheme.eq_ignore_ascii_case("bearer") && found.is_none() {
+    if let Some((name, params)) = current {
+        if name.eq_ignore_ascii_case(scheme) && found.is_none() {
             found = Some(BearerChallenge { params });
         }
     }
@@ -142,6 +160,9 @@ mod tests {
         assert_eq!(c.get("realm"), Some("mcp"));
         assert_eq!(c.scopes(), vec!["x"]);
         assert!(parse_bearer("Basic realm=\"x\"").is_none());
+        let d = parse_challenge(r#"DPoP algs="ES256", Bearer realm=mcp"#, "dpop").unwrap();
+        assert_eq!(d.get("algs"), Some("ES256"));
+        assert_eq!(d.get("realm"), None);
         assert_eq!(parse_bearer("Bearer").unwrap(), BearerChallenge::default());
         // Garbage never panics.
         for s in [
@@ -154,5 +175,20 @@ mod tests {
         ] {
             let _ = parse_bearer(s);
         }
+    }
+
+    #[test]
+    fn a_dpop_only_server_is_understood() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::WWW_AUTHENTICATE,
+            r#"DPoP error="use_dpop_nonce", resource_metadata="http://h/prm""#
+                .parse()
+                .unwrap(),
+        );
+        let c = BearerChallenge::from_headers(&headers).unwrap();
+        assert_eq!(c.resource_metadata(), Some("http://h/prm"));
+        let d = BearerChallenge::dpop_from_headers(&headers).unwrap();
+        assert_eq!(d.error(), Some("use_dpop_nonce"));
     }
 }
