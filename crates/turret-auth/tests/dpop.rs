@@ -4,6 +4,8 @@
 //! at the resource `ath` and the key the token is bound to (its RFC 7638 thumbprint, the
 //! `cnf.jkt` of the token).
 
+mod support;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -446,15 +448,9 @@ fn check_resource_request(
     }
 }
 
-async fn listener() -> (tokio::net::TcpListener, String) {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    (l, url)
-}
-
 async fn world(behavior: Behavior) -> Shared {
-    let (as_listener, issuer) = listener().await;
-    let (rs_listener, rs_origin) = listener().await;
+    let (as_listener, issuer) = support::listener().await;
+    let (rs_listener, rs_origin) = support::listener().await;
     let world = Arc::new(World {
         issuer,
         mcp_url: format!("{rs_origin}/mcp"),

@@ -2,6 +2,8 @@
 //! protected resource, both axum apps on 127.0.0.1:0 written here: the authorization server
 //! checks PKCE S256 itself, records what it was sent, and can be made to misbehave.
 
+mod support;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -289,18 +291,12 @@ struct World {
     elsewhere_url: String,
 }
 
-async fn listener() -> (tokio::net::TcpListener, String) {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    (l, url)
-}
-
 /// An authorization server, a protected resource at `/mcp` and an unrelated server, each
 /// on its own port.
 async fn world(behavior: Behavior) -> World {
-    let (as_listener, issuer) = listener().await;
-    let (rs_listener, rs_origin) = listener().await;
-    let (other_listener, other_origin) = listener().await;
+    let (as_listener, issuer) = support::listener().await;
+    let (rs_listener, rs_origin) = support::listener().await;
+    let (other_listener, other_origin) = support::listener().await;
     let state = Arc::new(AsState {
         issuer,
         resource: format!("{rs_origin}/mcp"),
@@ -396,30 +392,33 @@ async fn the_flow_uses_pkce_s256_and_the_resource_parameter() {
     assert_eq!(seen.rs_authorization.last().unwrap(), "Bearer at-3");
 }
 
+/// The error a first request ends in, in a world that behaves as `behavior` says.
+async fn refusal(behavior: Behavior) -> (World, String) {
+    let world = world(behavior).await;
+    let error = send(&service(&world), &world.mcp_url, &[])
+        .await
+        .unwrap_err();
+    (world, error)
+}
+
 #[tokio::test]
 async fn a_server_without_s256_is_refused() {
-    let world = world(Behavior {
+    let (world, error) = refusal(Behavior {
         code_challenge_methods: vec!["plain"],
         ..Behavior::default()
     })
     .await;
-    let error = send(&service(&world), &world.mcp_url, &[])
-        .await
-        .unwrap_err();
     assert!(error.contains("does not support PKCE S256"), "{error}");
     assert!(world.state.seen.lock().unwrap().authorize.is_empty());
 }
 
 #[tokio::test]
 async fn a_wrong_iss_is_refused_before_the_token_request() {
-    let world = world(Behavior {
+    let (world, error) = refusal(Behavior {
         iss_override: Some("http://127.0.0.1:1".into()),
         ..Behavior::default()
     })
     .await;
-    let error = send(&service(&world), &world.mcp_url, &[])
-        .await
-        .unwrap_err();
     assert!(
         error.contains("iss") && error.contains("RFC 9207"),
         "{error}"
@@ -431,28 +430,22 @@ async fn a_wrong_iss_is_refused_before_the_token_request() {
 
 #[tokio::test]
 async fn iss_is_compared_without_normalization() {
-    let world = world(Behavior {
+    let (world, error) = refusal(Behavior {
         iss_suffix: "/",
         ..Behavior::default()
     })
     .await;
-    let error = send(&service(&world), &world.mcp_url, &[])
-        .await
-        .unwrap_err();
     assert!(error.contains("RFC 9207"), "{error}");
     assert!(world.state.seen.lock().unwrap().token.is_empty());
 }
 
 #[tokio::test]
 async fn a_foreign_resource_is_refused() {
-    let world = world(Behavior {
+    let (world, error) = refusal(Behavior {
         resource_override: Some("http://127.0.0.1:1/mcp".into()),
         ..Behavior::default()
     })
     .await;
-    let error = send(&service(&world), &world.mcp_url, &[])
-        .await
-        .unwrap_err();
     assert!(error.contains("names the resource"), "{error}");
     assert!(world.state.seen.lock().unwrap().authorize.is_empty());
 }

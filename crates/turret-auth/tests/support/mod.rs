@@ -41,6 +41,13 @@ pub const EC1_JWK: &str = include_str!("../keys/ec1.jwk.json");
 /// The scope the whole endpoint needs.
 pub const SCOPE: &str = "mcp:tools";
 
+/// A listener on 127.0.0.1:0 and its `http://` origin.
+pub async fn listener() -> (TcpListener, String) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    (l, url)
+}
+
 pub fn jwk(json: &str) -> Value {
     serde_json::from_str(json).expect("a test JWK")
 }
