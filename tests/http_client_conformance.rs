@@ -80,48 +80,8 @@ macro_rules! scenarios {
     };
 }
 
-mod stable {
-    use super::*;
-
-    scenarios! { Suite::Stable =>
-        initialize: "initialize",
-        tools_call: "tools_call",
-        elicitation_sep1034_client_defaults: "elicitation-sep1034-client-defaults",
-        sse_retry: "sse-retry",
-    }
-
-    mod auth {
-        use super::*;
-
-        scenarios! { Suite::Stable =>
-            metadata_default: "auth/metadata-default",
-            metadata_var1: "auth/metadata-var1",
-            metadata_var2: "auth/metadata-var2",
-            metadata_var3: "auth/metadata-var3",
-            basic_cimd: "auth/basic-cimd",
-            scope_from_www_authenticate: "auth/scope-from-www-authenticate",
-            scope_from_scopes_supported: "auth/scope-from-scopes-supported",
-            scope_omitted_when_undefined: "auth/scope-omitted-when-undefined",
-            scope_step_up: "auth/scope-step-up",
-            scope_retry_limit: "auth/scope-retry-limit",
-            token_endpoint_auth_basic: "auth/token-endpoint-auth-basic",
-            token_endpoint_auth_post: "auth/token-endpoint-auth-post",
-            token_endpoint_auth_none: "auth/token-endpoint-auth-none",
-            pre_registration: "auth/pre-registration",
-            oauth_metadata_backcompat_2025_03_26: "auth/2025-03-26-oauth-metadata-backcompat",
-            oauth_endpoint_fallback_2025_03_26: "auth/2025-03-26-oauth-endpoint-fallback",
-            resource_mismatch: "auth/resource-mismatch",
-            offline_access_scope: "auth/offline-access-scope",
-            offline_access_not_supported: "auth/offline-access-not-supported",
-            client_credentials_jwt: "auth/client-credentials-jwt",
-            client_credentials_basic: "auth/client-credentials-basic",
-            cross_app_access_complete_flow: "auth/cross-app-access-complete-flow",
-        }
-    }
-}
-
-/// The `auth/*` scenarios both wires of the pre-release suite run.
-macro_rules! next_auth_common {
+/// The `auth/*` scenarios of every suite and wire.
+macro_rules! auth_in_every_suite {
     ($suite:expr) => {
         scenarios! { $suite =>
             metadata_default: "auth/metadata-default",
@@ -141,6 +101,41 @@ macro_rules! next_auth_common {
             resource_mismatch: "auth/resource-mismatch",
             offline_access_scope: "auth/offline-access-scope",
             offline_access_not_supported: "auth/offline-access-not-supported",
+        }
+    };
+}
+
+mod stable {
+    use super::*;
+
+    scenarios! { Suite::Stable =>
+        initialize: "initialize",
+        tools_call: "tools_call",
+        elicitation_sep1034_client_defaults: "elicitation-sep1034-client-defaults",
+        sse_retry: "sse-retry",
+    }
+
+    mod auth {
+        use super::*;
+
+        auth_in_every_suite!(Suite::Stable);
+
+        scenarios! { Suite::Stable =>
+            oauth_metadata_backcompat_2025_03_26: "auth/2025-03-26-oauth-metadata-backcompat",
+            oauth_endpoint_fallback_2025_03_26: "auth/2025-03-26-oauth-endpoint-fallback",
+            client_credentials_jwt: "auth/client-credentials-jwt",
+            client_credentials_basic: "auth/client-credentials-basic",
+            cross_app_access_complete_flow: "auth/cross-app-access-complete-flow",
+        }
+    }
+}
+
+/// The `auth/*` scenarios both wires of the pre-release suite run, beyond those.
+macro_rules! next_auth_common {
+    ($suite:expr) => {
+        auth_in_every_suite!($suite);
+
+        scenarios! { $suite =>
             authorization_server_migration: "auth/authorization-server-migration",
             iss_supported: "auth/iss-supported",
             iss_not_advertised: "auth/iss-not-advertised",
