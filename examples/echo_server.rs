@@ -1,0 +1,175 @@
+//! The benchmark server of `bench/compare.sh`: one `echo` tool over streamable HTTP.
+//!
+//! ```text
+//! cargo run --release --example echo_server -- --addr 127.0.0.1:3000 --mode axum
+//! cargo run --release --example echo_server -- --mode hyper --response sse
+//! cargo run --release --example echo_server -- --mode fixed            # the ceiling
+//! cargo run --release --example echo_server -- --proxy http://127.0.0.1:3001/mcp
+//! ```
+//!
+//! Modes: `axum` nests the MCP endpoint at `/mcp` in an axum router; `hyper` serves it on a
+//! bare hyper server (every path); `fixed` is no MCP at all but a bare hyper server answering
+//! every request with the fixed JSON-RPC body an `echo` of `hello` returns (the ceiling any
+//! server on this machine could reach). With `--proxy URL` the endpoint is a Turret proxy of
+//! the MCP server at URL instead of the local `echo` tool.
+//!
+//! Runs on one runtime thread: the comparison pins each server to one CPU.
+
+use std::convert::Infallible;
+use std::process::ExitCode;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use turret::proxy::{Backend, Proxy};
+use turret::transport::streamable_http::{
+    serve, ResponseMode, StreamableHttpConfig, StreamableHttpService,
+};
+use turret::{tool_fn, Args, McpService, Router};
+
+/// What `echo` takes.
+#[derive(Deserialize, JsonSchema)]
+struct Echo {
+    /// The text to send back.
+    text: String,
+}
+
+async fn echo(Args(Echo { text }): Args<Echo>) -> String {
+    text
+}
+
+/// The answer of the `fixed` mode: what `echo` of `hello` returns.
+const FIXED: &[u8] =
+    br#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"hello"}]}}"#;
+
+struct Options {
+    addr: String,
+    mode: String,
+    response: ResponseMode,
+    proxy: Option<String>,
+}
+
+const USAGE: &str = "usage: echo_server [--addr 127.0.0.1:3000] [--mode axum|hyper|fixed] \
+                     [--response auto|json|sse] [--proxy URL]";
+
+fn options() -> Result<Options, String> {
+    let mut options = Options {
+        addr: "127.0.0.1:3000".into(),
+        mode: "axum".into(),
+        response: ResponseMode::Auto,
+        proxy: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--addr" => options.addr = value()?,
+            "--mode" => match value()?.as_str() {
+                m @ ("axum" | "hyper" | "fixed") => options.mode = m.into(),
+                other => return Err(format!("unknown mode {other:?}")),
+            },
+            "--response" => {
+                options.response = match value()?.as_str() {
+                    "auto" => ResponseMode::Auto,
+                    "json" => ResponseMode::Json,
+                    "sse" => ResponseMode::Sse,
+                    other => return Err(format!("unknown response mode {other:?}")),
+                }
+            }
+            "--proxy" => options.proxy = Some(value()?),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(options)
+}
+
+async fn serve_mcp<S>(service: S, options: &Options) -> std::io::Result<()>
+where
+    StreamableHttpService<S>: Clone,
+    S: McpService,
+{
+    let config = StreamableHttpConfig::new().response_mode(options.response);
+    let mcp = StreamableHttpService::with_config(service, config);
+    let listener = tokio::net::TcpListener::bind(&options.addr).await?;
+    let addr = listener.local_addr()?;
+    let stop = mcp.clone();
+    let shutdown = async move {
+        let _ = tokio::signal::ctrl_c().await;
+        stop.shutdown();
+    };
+    if options.mode == "hyper" {
+        eprintln!("echo_server: http://{addr}/mcp (bare hyper)");
+        serve(listener, mcp, shutdown).await
+    } else {
+        eprintln!("echo_server: http://{addr}/mcp (axum)");
+        let app = axum::Router::new().nest_service("/mcp", mcp);
+        serve(listener, app, shutdown).await
+    }
+}
+
+async fn serve_fixed(options: &Options) -> std::io::Result<()> {
+    let service = tower::service_fn(|_: http::Request<hyper::body::Incoming>| async {
+        let mut response = http::Response::new(Full::new(Bytes::from_static(FIXED)));
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        Ok::<_, Infallible>(response)
+    });
+    let listener = tokio::net::TcpListener::bind(&options.addr).await?;
+    eprintln!(
+        "echo_server: http://{}/mcp (fixed body)",
+        listener.local_addr()?
+    );
+    serve(listener, service, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+async fn run(options: Options) -> std::io::Result<()> {
+    if options.mode == "fixed" {
+        return serve_fixed(&options).await;
+    }
+    match &options.proxy {
+        Some(url) => {
+            let proxy = Proxy::builder("echo-proxy", Backend::url(url.clone())).build();
+            serve_mcp(proxy, &options).await
+        }
+        None => {
+            let router = Router::new().name("turret-echo").tool(
+                "echo",
+                tool_fn(echo).description("Answers with the text it is given"),
+            );
+            serve_mcp(router, &options).await
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let options = match options() {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("echo_server: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("echo_server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("echo_server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
