@@ -218,10 +218,16 @@ impl PeerSink for SessionPeer {
     }
 }
 
+/// How often at most the idle sessions are swept out: often enough that memory follows the
+/// live sessions, seldom enough that opening the 10,000th session does not cost a walk over
+/// the other 9,999 (`get` refuses an idle session whether or not it was swept).
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
 /// Every live session, by id.
 #[derive(Debug, Default)]
 pub(crate) struct Sessions {
     by_id: Mutex<HashMap<Arc<str>, Arc<HttpSession>>>,
+    last_sweep: Mutex<Option<Instant>>,
 }
 
 impl Sessions {
@@ -233,14 +239,20 @@ impl Sessions {
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let session = HttpSession::new(id.into(), owner);
         let mut all = lock(&self.by_id);
-        // Sweep idle sessions whenever one is born: bounded work, no timer task.
-        all.retain(|_, s| {
-            let keep = s.idle_for() < idle && !s.closed.is_cancelled();
-            if !keep {
-                s.close();
-            }
-            keep
-        });
+        // Sweep idle sessions as new ones are born, at most once per `SWEEP_EVERY`: no timer
+        // task, and the cost of a sweep is spread over the sessions opened since the last.
+        let now = Instant::now();
+        let mut last = lock(&self.last_sweep);
+        if last.is_none_or(|at| now.duration_since(at) >= SWEEP_EVERY) {
+            *last = Some(now);
+            all.retain(|_, s| {
+                let keep = s.idle_for() < idle && !s.closed.is_cancelled();
+                if !keep {
+                    s.close();
+                }
+                keep
+            });
+        }
         all.insert(session.id.clone(), session.clone());
         session
     }
@@ -285,5 +297,29 @@ impl Sessions {
             s.closed.cancel();
             lock(&s.standalone).live = None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_session_is_refused_before_it_is_swept_and_swept_later() {
+        let idle = Duration::from_millis(20);
+        let sessions = Sessions::default();
+        let old = sessions.create(idle, None);
+        std::thread::sleep(idle * 2);
+        // Within SWEEP_EVERY of the last sweep: the new session does not walk the others…
+        let new = sessions.create(idle, None);
+        assert_eq!(lock(&sessions.by_id).len(), 2);
+        // …yet the idle one is not served.
+        assert!(sessions.get(&old.id, idle, None).is_none());
+        assert!(sessions.get(&new.id, idle, None).is_some());
+        // Once SWEEP_EVERY has passed, the next session sweeps out the idle ones.
+        std::thread::sleep(SWEEP_EVERY);
+        let _third = sessions.create(idle, None);
+        let ids: Vec<_> = lock(&sessions.by_id).keys().cloned().collect();
+        assert!(!ids.contains(&new.id), "{ids:?}");
     }
 }
