@@ -16,7 +16,8 @@ pub(crate) type Object = IndexMap<Box<str>, Node>;
 
 /// One value of the document.
 ///
-/// Kept to 24 bytes (boxed strings, slices and objects, no spare capacity): a spec as large
+/// Kept to 24 bytes (boxed strings, slices and objects; arrays without spare capacity, while
+/// objects keep theirs, as shrinking every map costs more time than it saves): a spec as large
 /// as GitHub's is a few million nodes, and the node size decides the peak memory of a build.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Node {
@@ -135,7 +136,6 @@ impl<'de> Visitor<'de> for NodeVisitor {
         while let Some(Key(key)) = map.next_key()? {
             object.insert(key.into_boxed_str(), map.next_value()?);
         }
-        object.shrink_to_fit();
         Ok(Node::Object(Box::new(object)))
     }
 }
