@@ -1,9 +1,12 @@
 //! From operations to component definitions and the plans that execute them.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde::Serialize;
 use turret_core::router::TAGS_META_KEY;
 use turret_core::uri_template::UriTemplate;
-use turret_types::{Meta, Resource, ResourceTemplate, Tool};
+use turret_types::{JsonObject, Meta, Resource, ResourceTemplate, Tool};
 
 use crate::document::Spec;
 use crate::error::Error;
@@ -63,6 +66,24 @@ fn variable(name: &str) -> String {
         .collect()
 }
 
+/// One copy of each distinct schema. Operations of large APIs return the same shapes again
+/// and again (GitHub's 1,223 tools have 463 distinct output schemas), and a schema held as
+/// JSON values weighs far more than its text, so tools share equal schemas. Schemas are
+/// told apart by their JSON text: writing and hashing bytes is several times cheaper than
+/// hashing and comparing the trees.
+#[derive(Default)]
+struct Schemas(HashMap<Vec<u8>, Arc<JsonObject>>);
+
+impl Schemas {
+    fn share(&mut self, schema: JsonObject) -> Arc<JsonObject> {
+        let text = serde_json::to_vec(&schema).unwrap_or_default();
+        self.0
+            .entry(text)
+            .or_insert_with(|| Arc::new(schema))
+            .clone()
+    }
+}
+
 /// Every component of `spec`, in document order.
 pub(crate) fn generate(spec: &Spec, options: &Options<'_>) -> Result<Vec<Generated>, Error> {
     let naming = options.naming;
@@ -72,6 +93,7 @@ pub(crate) fn generate(spec: &Spec, options: &Options<'_>) -> Result<Vec<Generat
         UniqueNames::default(),
         UniqueNames::default(),
     );
+    let mut schemas = Schemas::default();
     let mut out = Vec::new();
     for op in operations(spec)? {
         let target = decide(options.maps, options.over, &op);
@@ -106,8 +128,8 @@ pub(crate) fn generate(spec: &Spec, options: &Options<'_>) -> Result<Vec<Generat
                     description: Some(naming::description(&op, || {
                         format!("Executes {} {}", op.method, op.path)
                     })),
-                    input_schema: input.schema.into(),
-                    output_schema: output.map(|o| o.0.into()),
+                    input_schema: schemas.share(input.schema),
+                    output_schema: output.map(|o| schemas.share(o.0)),
                     meta: tags_meta(&op),
                     ..Tool::default()
                 };
@@ -174,4 +196,50 @@ pub(crate) fn generate(spec: &Spec, options: &Options<'_>) -> Result<Vec<Generat
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{OpenApi, Spec};
+
+    #[test]
+    fn tools_with_equal_schemas_share_one_copy() {
+        let spec = Spec::parse(
+            r#"
+openapi: 3.1.0
+info: {title: t}
+paths:
+  /a:
+    get:
+      operationId: a
+      responses: {'200': {content: {application/json: {schema: {$ref: '#/components/schemas/Item'}}}}}
+  /b:
+    get:
+      operationId: b
+      responses: {'200': {content: {application/json: {schema: {$ref: '#/components/schemas/Item'}}}}}
+  /c:
+    get:
+      operationId: c
+      parameters: [{name: q, in: query, schema: {type: string}}]
+      responses: {'200': {content: {application/json: {schema: {type: integer}}}}}
+components:
+  schemas:
+    Item: {type: object, properties: {id: {type: integer}}}
+"#,
+        )
+        .unwrap();
+        let tools = OpenApi::new(spec).components().unwrap().tools;
+        let output = |i: usize| tools[i].output_schema.clone().unwrap();
+        assert!(std::sync::Arc::ptr_eq(&output(0), &output(1)));
+        assert!(!std::sync::Arc::ptr_eq(&output(0), &output(2)));
+        assert_ne!(output(0), output(2));
+        assert!(std::sync::Arc::ptr_eq(
+            &tools[0].input_schema,
+            &tools[1].input_schema
+        ));
+        assert!(!std::sync::Arc::ptr_eq(
+            &tools[0].input_schema,
+            &tools[2].input_schema
+        ));
+    }
 }
