@@ -1,6 +1,7 @@
 //! The shortest useful server: one tool over stdio.
 //!
-//! Run it with `cargo run --example quickstart`, or point any MCP client at that command.
+//! Run it with `cargo run --example quickstart` (stdio; add `-- --http 127.0.0.1:8000` for
+//! streamable HTTP), or point any MCP client at that command.
 //! The same tool with the plain builder is `tool_fn(add)` on a handler taking `Args<Add>`
 //! (see the README).
 
@@ -19,6 +20,5 @@ async fn add(
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let router = Router::new().name("quickstart").register(add);
-    turret::transport::serve_stdio(router).await
+    turret::run(Router::named("quickstart").register(add)).await
 }

@@ -46,6 +46,7 @@ pub use turret_macros::{prompt, resource, tool};
 pub use turret_openapi as openapi;
 pub use turret_proxy as proxy;
 pub use turret_transport as transport;
+pub use turret_transport::run;
 
 /// The README's examples, compiled as doc tests so they stay true.
 #[cfg(doctest)]

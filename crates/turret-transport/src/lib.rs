@@ -9,6 +9,7 @@ pub mod framing;
 pub mod http_client;
 pub mod legacy_sse;
 pub mod memory;
+pub mod run;
 pub mod stdio;
 pub mod streamable_http;
 
@@ -16,4 +17,5 @@ pub use child::{ChildHandle, ChildProcess};
 pub use framing::from_io;
 pub use http_client::{LegacySseClient, StreamableHttpClient};
 pub use memory::memory_pair;
+pub use run::{run, Listen};
 pub use stdio::{serve_stdio, stdio};

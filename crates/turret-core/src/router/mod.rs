@@ -224,6 +224,11 @@ impl Router<()> {
     pub fn new() -> Self {
         Self::with_state(())
     }
+
+    /// A router named `name`: `Router::new().name(name)`, as FastMCP's `FastMCP("name")`.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self::new().name(name)
+    }
 }
 
 impl Default for Router<()> {
@@ -543,6 +548,16 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     ///
     /// The router's own entries win over mounted ones; among mounts, the longest namespace
     /// that prefixes a name wins.
+    ///
+    /// ```
+    /// use turret_core::{resource_fn, tool_fn, Router};
+    ///
+    /// let service_a = Router::named("ServiceA")
+    ///     .tool("process_a", tool_fn(|| async { "A processed" }))
+    ///     .resource("a://config", resource_fn(|| async { r#"{"a_ver": 1}"# }));
+    /// // Lists `serviceA_process_a` and `a://serviceA/config`.
+    /// let main_app = Router::named("MainApp").mount("serviceA", service_a);
+    /// ```
     ///
     /// # Panics
     /// When `namespace` is already mounted.
