@@ -28,7 +28,7 @@ PORT0=${BENCH_PORT:-18700}
 OUT=$ROOT/target/bench-results
 RESULTS=$OUT/results.jsonl
 LOAD=$ROOT/target/release/turret-load
-ECHO=$ROOT/target/release/examples/echo_server
+ECHO=$ROOT/target/release/turret-echo
 RMCP=$ROOT/target/bench-rmcp/release/rmcp-echo
 
 started_at=$(date +%s)
@@ -77,9 +77,9 @@ if [ "${BENCH_BUILD:-1}" = 1 ]; then
     --manifest-path bench/rmcp-echo/Cargo.toml &
   rmcp_build=$!
   PIDS+=("$rmcp_build")
-  timeout 900 nice -n 10 cargo build --release --quiet -p turret-load -p turret-mcp --example echo_server --bin turret-load
+  timeout 900 nice -n 10 cargo build --release --quiet -p turret-load -p turret-bench --bins
   if [ "${BENCH_INPROC:-1}" = 1 ]; then
-    timeout 900 nice -n 10 cargo bench --quiet --no-run --bench codec --bench layers --bench mount_call
+    timeout 900 nice -n 10 cargo bench --quiet --no-run -p turret-bench
   fi
   wait "$rmcp_build"
   PIDS=()
@@ -249,7 +249,7 @@ if [ "${BENCH_INPROC:-1}" = 1 ]; then
   log "in-process (criterion, pinned to CPU $SERVER_CPU): codec, layers, mount_call"
   rm -rf "$OUT/criterion"
   CRITERION_HOME=$OUT/criterion timeout 600 taskset -c "$SERVER_CPU" \
-    cargo bench --quiet --bench codec --bench layers --bench mount_call -- --warm-up-time 0.5 --measurement-time 1.5 --noplot \
+    cargo bench --quiet -p turret-bench -- --warm-up-time 0.5 --measurement-time 1.5 --noplot \
     >"$OUT/criterion.log" 2>&1 || echo "in-process benches failed: see $OUT/criterion.log" >&2
 fi
 

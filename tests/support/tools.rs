@@ -7,8 +7,8 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use turret::types::{CallToolRequestParams, ClientRequest};
-use turret::{Args, Request};
+use turret_core::types::{CallToolRequestParams, ClientRequest};
+use turret_core::{Args, Request};
 
 // The arguments of `add`: no doc comment, as it would become the schema's description.
 #[derive(Deserialize, JsonSchema)]

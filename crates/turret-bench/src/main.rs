@@ -1,10 +1,10 @@
 //! The benchmark server of `bench/compare.sh`: one `echo` tool over streamable HTTP.
 //!
 //! ```text
-//! cargo run --release --example echo_server -- --addr 127.0.0.1:3000 --mode axum
-//! cargo run --release --example echo_server -- --mode hyper --response sse
-//! cargo run --release --example echo_server -- --mode fixed            # the ceiling
-//! cargo run --release --example echo_server -- --proxy http://127.0.0.1:3001/mcp
+//! cargo run --release -p turret-bench -- --addr 127.0.0.1:3000 --mode axum
+//! cargo run --release -p turret-bench -- --mode hyper --response sse
+//! cargo run --release -p turret-bench -- --mode fixed            # the ceiling
+//! cargo run --release -p turret-bench -- --proxy http://127.0.0.1:3001/mcp
 //! ```
 //!
 //! Modes: `axum` nests the MCP endpoint at `/mcp` in an axum router; `hyper` serves it on a
@@ -22,11 +22,11 @@ use bytes::Bytes;
 use http_body_util::Full;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use turret::proxy::{Backend, Proxy};
-use turret::transport::streamable_http::{
+use turret_core::{tool_fn, Args, McpService, Router};
+use turret_proxy::{Backend, Proxy};
+use turret_transport::streamable_http::{
     serve, ResponseMode, StreamableHttpConfig, StreamableHttpService,
 };
-use turret::{tool_fn, Args, McpService, Router};
 
 /// What `echo` takes.
 #[derive(Deserialize, JsonSchema)]
@@ -50,7 +50,7 @@ struct Options {
     proxy: Option<String>,
 }
 
-const USAGE: &str = "usage: echo_server [--addr 127.0.0.1:3000] [--mode axum|hyper|fixed] \
+const USAGE: &str = "usage: turret-echo [--addr 127.0.0.1:3000] [--mode axum|hyper|fixed] \
                      [--response auto|json|sse] [--proxy URL]";
 
 fn options() -> Result<Options, String> {
@@ -99,10 +99,10 @@ where
         stop.shutdown();
     };
     if options.mode == "hyper" {
-        eprintln!("echo_server: http://{addr}/mcp (bare hyper)");
+        eprintln!("turret-echo: http://{addr}/mcp (bare hyper)");
         serve(listener, mcp, shutdown).await
     } else {
-        eprintln!("echo_server: http://{addr}/mcp (axum)");
+        eprintln!("turret-echo: http://{addr}/mcp (axum)");
         let app = axum::Router::new().nest_service("/mcp", mcp);
         serve(listener, app, shutdown).await
     }
@@ -119,7 +119,7 @@ async fn serve_fixed(options: &Options) -> std::io::Result<()> {
     });
     let listener = tokio::net::TcpListener::bind(&options.addr).await?;
     eprintln!(
-        "echo_server: http://{}/mcp (fixed body)",
+        "turret-echo: http://{}/mcp (fixed body)",
         listener.local_addr()?
     );
     serve(listener, service, async {
@@ -151,7 +151,7 @@ fn main() -> ExitCode {
     let options = match options() {
         Ok(options) => options,
         Err(e) => {
-            eprintln!("echo_server: {e}\n{USAGE}");
+            eprintln!("turret-echo: {e}\n{USAGE}");
             return ExitCode::from(2);
         }
     };
@@ -161,14 +161,14 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("echo_server: {e}");
+            eprintln!("turret-echo: {e}");
             return ExitCode::FAILURE;
         }
     };
     match rt.block_on(run(options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("echo_server: {e}");
+            eprintln!("turret-echo: {e}");
             ExitCode::FAILURE
         }
     }

@@ -3,7 +3,7 @@
 //! path (key, lookup, call, store); the hit path is measured beside it. No subscriber is
 //! installed: spans are as cheap as a disabled `INFO` span is.
 
-#[path = "../tests/support/tools.rs"]
+#[path = "../../../tests/support/tools.rs"]
 mod tools;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 use tower::{ServiceBuilder, ServiceExt as _};
-use turret::layers::{CacheLayer, FilterLayer, TraceLayer};
-use turret::types::ToolAnnotations;
-use turret::{tool_fn, Request, Router};
+use turret_core::{tool_fn, Request, Router};
+use turret_layers::{CacheLayer, FilterLayer, TraceLayer};
+use turret_types::ToolAnnotations;
 
 use tools::add;
 

@@ -1,13 +1,13 @@
 //! `tools/call` routed to one mounted child, with 1 and with 1,000 mounted children: the
 //! cost of a mount must not grow with the number of children.
 
-#[path = "../tests/support/tools.rs"]
+#[path = "../../../tests/support/tools.rs"]
 mod tools;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 use tower::ServiceExt as _;
-use turret::{tool_fn, Request, Router};
+use turret_core::{tool_fn, Request, Router};
 
 fn child() -> Router {
     Router::new().tool("work", tool_fn(|| async { "done" }))

@@ -1,4 +1,4 @@
-//! JSON-RPC decode and encode of typical MCP messages through `turret::types`: bytes to the
+//! JSON-RPC decode and encode of typical MCP messages through `turret_types`: bytes to the
 //! envelope ([`JsonRpcMessage::parse`]) and on to the typed request or result, and back.
 //!
 //! Messages: a `tools/call` request (2026-07-28, with its `_meta`), its result, a
@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::hint::black_box;
-use turret::types::{
+use turret_types::{
     CallToolResult, ClientRequest, InitializeResult, JsonRpcMessage, JsonRpcRequest,
     JsonRpcResponse, ListToolsResult, RequestId,
 };
