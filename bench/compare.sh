@@ -79,7 +79,7 @@ if [ "${BENCH_BUILD:-1}" = 1 ]; then
   PIDS+=("$rmcp_build")
   timeout 900 nice -n 10 cargo build --release --quiet -p turret-load -p turret-bench --bins
   if [ "${BENCH_INPROC:-1}" = 1 ]; then
-    timeout 900 nice -n 10 cargo bench --quiet --no-run -p turret-bench
+    timeout 900 nice -n 10 cargo bench --quiet --no-run -p turret-bench --benches
   fi
   wait "$rmcp_build"
   PIDS=()
@@ -249,7 +249,7 @@ if [ "${BENCH_INPROC:-1}" = 1 ]; then
   log "in-process (criterion, pinned to CPU $SERVER_CPU): codec, layers, mount_call"
   rm -rf "$OUT/criterion"
   CRITERION_HOME=$OUT/criterion timeout 600 taskset -c "$SERVER_CPU" \
-    cargo bench --quiet -p turret-bench -- --warm-up-time 0.5 --measurement-time 1.5 --noplot \
+    cargo bench --quiet -p turret-bench --benches -- --warm-up-time 0.5 --measurement-time 1.5 --noplot \
     >"$OUT/criterion.log" 2>&1 || echo "in-process benches failed: see $OUT/criterion.log" >&2
 fi
 
