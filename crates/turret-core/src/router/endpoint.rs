@@ -4,14 +4,16 @@
 //! any other service (a proxied backend, an HTTP operation) is a leaf as it is.
 
 use std::marker::PhantomData;
+use std::panic::AssertUnwindSafe;
 
 use futures_util::future::BoxFuture;
+use futures_util::FutureExt as _;
 use http::Extensions;
 use tower::util::BoxCloneSyncService;
 use tower::ServiceExt as _;
 use turret_types::{CallToolResult, ClientRequest, JsonObject, ServerResult};
 
-use crate::error::BoxError;
+use crate::error::{BoxError, McpError};
 use crate::handler::into_result::{
     IntoCallToolResult, IntoGetPromptResult, IntoReadResourceResult,
 };
@@ -90,11 +92,25 @@ where
                 .unwrap_or_default(),
             mime_type: self.mime_type.clone(),
         };
-        let fut = self
-            .handler
-            .clone()
-            .call(CallParts::new(arguments, extensions), state.clone());
-        Box::pin(async move { K::finish(fut.await, finish) })
+        let (handler, state) = (self.handler.clone(), state.clone());
+        // The handler runs inside the future, so a panic in its synchronous part is caught too.
+        let fut = async move {
+            handler
+                .call(CallParts::new(arguments, extensions), state)
+                .await
+        };
+        Box::pin(async move {
+            match AssertUnwindSafe(fut).catch_unwind().await {
+                Ok(outcome) => K::finish(outcome, finish),
+                // A panicking handler is a bug in it, not a reason to lose the request or the
+                // connection: the caller gets an internal error (no panic text: it may hold
+                // paths or data), and the panic hook has already logged it to stderr.
+                Err(_) => {
+                    tracing::error!("a handler panicked; answering with an internal error");
+                    Err(McpError::internal("internal error").into())
+                }
+            }
+        })
     }
 }
 
@@ -148,5 +164,37 @@ impl<O: IntoGetPromptResult> LeafKind<O> for PromptKind {
     fn finish(outcome: Result<O, Rejection>, _: Finish) -> Result<ServerResult, BoxError> {
         let output = outcome.map_err(Rejection::into_error)?;
         Ok(ServerResult::GetPrompt(output.into_prompt_result()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tower::ServiceExt as _;
+    use turret_types::{CallToolRequestParams, ClientRequest, ErrorCode, ServerResult};
+
+    use crate::{tool_fn, McpError, Request, Router};
+
+    fn call(name: &str) -> Request {
+        Request::new(ClientRequest::CallTool(CallToolRequestParams {
+            name: name.to_owned(),
+            ..Default::default()
+        }))
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_an_internal_error_and_the_router_keeps_serving() {
+        let router = Router::new()
+            .tool(
+                "boom",
+                tool_fn(|| async { panic!("secret at /home/user/.aws/credentials") as String }),
+            )
+            .tool("fine", tool_fn(|| async { "fine" }));
+        for _ in 0..2 {
+            let error: McpError = router.clone().oneshot(call("boom")).await.unwrap_err();
+            assert_eq!(error.code(), ErrorCode::INTERNAL_ERROR);
+            assert_eq!(error.message(), "internal error");
+            let answer = router.clone().oneshot(call("fine")).await.unwrap();
+            assert!(matches!(answer, ServerResult::CallTool(r) if r.is_error != Some(true)));
+        }
     }
 }
