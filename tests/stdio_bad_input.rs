@@ -21,12 +21,17 @@ fn server() -> RawServer {
 
 /// A server after a handshake-era `initialize`.
 fn initialized() -> RawServer {
+    initialized_with(json!({}))
+}
+
+/// A server after a handshake-era `initialize` declaring `capabilities`.
+fn initialized_with(capabilities: Value) -> RawServer {
     let mut server = server();
     let init = server.request(
         "initialize",
         Some(json!({
             "protocolVersion": "2025-11-25",
-            "capabilities": {},
+            "capabilities": capabilities,
             "clientInfo": { "name": "bad-input-test", "version": "1.0.0" }
         })),
     );
@@ -188,4 +193,53 @@ fn a_batch_is_an_invalid_request() {
     expect_error(&mut server, INVALID_REQUEST, Value::Null);
     still_serves(&mut server);
     server.shutdown();
+}
+
+fn call(id: i64, tool: &str) -> Value {
+    let arguments = json!({"message": "Who are you?"});
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
+}
+
+#[test]
+fn a_live_id_or_one_request_over_the_in_flight_limit_is_refused_and_the_connection_recovers() {
+    const LIMIT: i64 = 256; // turret_core::session::MAX_IN_FLIGHT
+    const TOO_MANY_REQUESTS: i64 = -32000;
+    let mut server = initialized_with(json!({"elicitation": {}}));
+    // `test_elicitation` stays in flight until the client answers its elicitation.
+    for id in 1000..1000 + LIMIT {
+        server.send(&call(id, "test_elicitation"));
+    }
+    let asks: Vec<Value> = (0..LIMIT)
+        .map(|_| {
+            let ask = server.recv();
+            assert_eq!(ask["method"], "elicitation/create", "{ask}");
+            ask["id"].clone()
+        })
+        .collect();
+    server.send(&call(1000, "test_simple_text"));
+    expect_error(&mut server, INVALID_REQUEST, json!(1000));
+    server.send(&call(5000, "test_simple_text"));
+    let refused = expect_error(&mut server, TOO_MANY_REQUESTS, json!(5000));
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("256"),
+        "{refused}"
+    );
+    // Declining every elicitation lets the held calls finish, each answered once, under its
+    // own id (the refused duplicate did not take over id 1000).
+    for ask in asks {
+        server.send(&json!({"jsonrpc": "2.0", "id": ask, "result": {"action": "decline"}}));
+    }
+    let mut answered: Vec<i64> = (0..LIMIT)
+        .map(|_| {
+            let answer = server.recv();
+            assert!(answer.get("result").is_some(), "{answer}");
+            answer["id"].as_i64().expect("a numeric id")
+        })
+        .collect();
+    answered.sort_unstable();
+    assert_eq!(answered, (1000..1000 + LIMIT).collect::<Vec<_>>());
+    still_serves(&mut server);
 }

@@ -49,6 +49,19 @@ impl McpError {
         )
     }
 
+    /// `-32000`: the session (or connection) already has `limit` requests in flight.
+    pub fn too_many_requests(limit: usize) -> Self {
+        Self::new(
+            ErrorCode::TOO_MANY_REQUESTS,
+            format!("too many requests in flight in this session (at most {limit}); retry when some finish"),
+        )
+    }
+
+    /// `-32600`: a request reuses the id of one still in flight.
+    pub fn duplicate_request_id(id: &impl fmt::Display) -> Self {
+        Self::invalid_request(format!("request id {id} is already in flight"))
+    }
+
     /// `-32603` with a message safe to show a client.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::INTERNAL_ERROR, message)

@@ -40,6 +40,6 @@ pub use mrtr::{InputRequiredLayer, StateSealer};
 pub use peer::{Peer, PeerSink};
 pub use request::{McpService, Request, RequestContext, SessionLogLevel};
 pub use router::{prompt_fn, resource_fn, tool_fn, Notifier, ResourceUri, Router};
-pub use session::serve;
+pub use session::{serve, MAX_IN_FLIGHT};
 pub use transport::{Incoming, Transport};
 pub use turret_types as types;

@@ -33,6 +33,9 @@ impl ErrorCode {
     pub const URL_ELICITATION_REQUIRED: Self = Self(-32042);
     /// Turret's own code for a request that ran out of time (implementation-defined range).
     pub const REQUEST_TIMEOUT: Self = Self(-32001);
+    /// Turret's own code for a request refused because its session already has the most
+    /// requests in flight it may (implementation-defined range); retrying later can work.
+    pub const TOO_MANY_REQUESTS: Self = Self(-32000);
 }
 
 impl fmt::Display for ErrorCode {

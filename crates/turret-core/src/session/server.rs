@@ -16,6 +16,7 @@ use turret_types::{
 
 use super::connection::Connection;
 use super::state::SessionState;
+use super::MAX_IN_FLIGHT;
 use crate::error::{BoxError, McpError};
 use crate::mrtr::InputRequiredLayer;
 use crate::peer::Peer;
@@ -71,7 +72,13 @@ where
                     token: token.clone(),
                     stream: matches!(request.message(), ClientRequest::SubscriptionsListen(_)),
                 };
-                lock(&in_flight).insert(id.clone(), entry);
+                // Ids key cancellation and answers: a second request under a live id would
+                // take over the first one's entry, so it is refused, as is one over the limit.
+                let admitted = admit(&mut lock(&in_flight), &id, entry);
+                if let Err(e) = admitted {
+                    conn.send(error_response(id, e)).await;
+                    continue;
+                }
                 let (service, conn, in_flight) = (service.clone(), conn.clone(), in_flight.clone());
                 let version = request.context().version();
                 let inline = matches!(request.message(), ClientRequest::Initialize(_));
@@ -129,6 +136,22 @@ where
     while tasks.join_next().await.is_some() {}
     conn.close();
     writer.await.unwrap_or_else(|e| Err(io::Error::other(e)))
+}
+
+/// Records a request as in flight, unless its id is taken or the connection is at its limit.
+fn admit(
+    in_flight: &mut HashMap<RequestId, InFlight>,
+    id: &RequestId,
+    entry: InFlight,
+) -> Result<(), McpError> {
+    if in_flight.contains_key(id) {
+        return Err(McpError::duplicate_request_id(id));
+    }
+    if in_flight.len() >= MAX_IN_FLIGHT {
+        return Err(McpError::too_many_requests(MAX_IN_FLIGHT));
+    }
+    in_flight.insert(id.clone(), entry);
+    Ok(())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
