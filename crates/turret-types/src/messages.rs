@@ -347,12 +347,25 @@ fn read<T: serde::de::DeserializeOwned>(method: &str, value: Value) -> Result<T,
     })
 }
 
+/// Whether `value` is a `CreateTaskResult` (tasks, 2025-11-25): a task-augmented request
+/// (`tools/call`, `sampling/createMessage`, `elicitation/create` with `params.task`) is
+/// answered with the task it created instead of the method's own result. It stays raw, as
+/// the results of the `tasks/*` methods do, so relays pass it on unchanged.
+fn created_task(value: &Value) -> bool {
+    value.get("task").is_some_and(Value::is_object)
+        && value.get("content").is_none()
+        && value.get("action").is_none()
+}
+
 impl ServerResult {
     /// Reads the result of a request of `method`. A 2026-07-28 `input_required` result is
     /// recognised for every method; results of unknown methods stay raw.
     pub fn from_value(method: &str, value: Value) -> Result<Self, InvalidParams> {
         if value.get(RESULT_TYPE_KEY).and_then(Value::as_str) == Some(RESULT_TYPE_INPUT_REQUIRED) {
             return read(method, value).map(Self::InputRequired);
+        }
+        if created_task(&value) {
+            return Ok(Self::Other(value));
         }
         Ok(match method {
             "initialize" => Self::Initialize(read(method, value)?),
@@ -378,6 +391,9 @@ impl ServerResult {
 impl ClientResult {
     /// Reads the result of a server request of `method`.
     pub fn from_value(method: &str, value: Value) -> Result<Self, InvalidParams> {
+        if created_task(&value) {
+            return Ok(Self::Other(value));
+        }
         Ok(match method {
             "sampling/createMessage" => Self::CreateMessage(read(method, value)?),
             "roots/list" => Self::ListRoots(read(method, value)?),
@@ -392,6 +408,24 @@ impl ClientResult {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_created_task_is_kept_raw_for_every_task_augmented_method() {
+        let created = json!({"task": {"taskId": "t1", "status": "working", "ttl": 60000,
+            "createdAt": "2026-12-04T00:00:00Z", "lastUpdatedAt": "2026-12-04T00:00:00Z"}});
+        let result = ServerResult::from_value("tools/call", created.clone()).unwrap();
+        assert_eq!(result, ServerResult::Other(created.clone()));
+        for method in ["sampling/createMessage", "elicitation/create"] {
+            let result = ClientResult::from_value(method, created.clone()).unwrap();
+            assert_eq!(result, ClientResult::Other(created.clone()));
+        }
+        // A tool result that merely has a `task` field in it is still a tool result.
+        let tool = json!({"content": [], "task": {"taskId": "x"}});
+        assert!(matches!(
+            ServerResult::from_value("tools/call", tool),
+            Ok(ServerResult::CallTool(_))
+        ));
+    }
 
     #[test]
     fn unknown_methods_and_fields_survive_a_round_trip() {

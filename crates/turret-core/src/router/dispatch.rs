@@ -10,7 +10,7 @@ use turret_types::{
 
 use super::endpoint::TemplateVariables;
 use super::lifespan::LifespanSignal;
-use super::{lists, Registry, ResourceUri, Router};
+use super::{lists, tasks, Registry, ResourceUri, Router};
 use crate::error::McpError;
 use crate::param_headers::{self, ParamHeaders};
 use crate::request::Request;
@@ -33,7 +33,7 @@ impl<S> Registry<S> {
     }
 
     fn capabilities(&self) -> ServerCapabilities {
-        ServerCapabilities {
+        let mut caps = ServerCapabilities {
             logging: Some(Default::default()),
             completions: self.completer.as_ref().map(|_| Default::default()),
             prompts: list_changed(),
@@ -44,7 +44,16 @@ impl<S> Registry<S> {
             }),
             tools: list_changed(),
             ..ServerCapabilities::default()
+        };
+        for child in self
+            .mounts
+            .points
+            .iter()
+            .filter_map(|p| p.capabilities.get())
+        {
+            tasks::merge_capabilities(&mut caps, child);
         }
+        caps
     }
 }
 
@@ -71,7 +80,9 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         if mounted
             && matches!(
                 req.message(),
-                ClientRequest::Initialize(_) | ClientRequest::SubscriptionsListen(_)
+                ClientRequest::Initialize(_)
+                    | ClientRequest::Discover(_)
+                    | ClientRequest::SubscriptionsListen(_)
             )
         {
             // Children must know where to send change notifications before any arrive.
@@ -137,6 +148,8 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 if let ServerResult::CallTool(r) = &mut result {
                     point.expose_content(&mut r.content);
                 }
+                // A task-augmented call answers with the task it created.
+                point.expose_task_ids(&mut result);
                 result
             }
             ClientRequest::CallTool(p) => {
@@ -256,6 +269,31 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             }
             ClientRequest::SubscriptionsListen(p) => {
                 self.shared.notifier.serve_listen(&ctx, p.clone()).await
+            }
+            ClientRequest::Other(m) if mounted && m.method == tasks::LIST => {
+                // Every child's whole list, merged into one page.
+                let pages = self
+                    .gather(
+                        points,
+                        req.extensions(),
+                        tasks::list_request,
+                        tasks::list_page,
+                    )
+                    .await;
+                let mut all = Vec::new();
+                for (point, mut page) in pages {
+                    page.iter_mut()
+                        .for_each(|task| point.expose_task_ids_in(task));
+                    all.append(&mut page);
+                }
+                tasks::list_result(all)
+            }
+            ClientRequest::Other(m) if mounted && tasks::addresses_a_task(&m.method) => {
+                let point = tasks::route(&registry.mounts, m)
+                    .ok_or_else(|| McpError::invalid_params("unknown task id"))?;
+                let mut result = Self::forward(&point, req).await?;
+                point.expose_task_ids(&mut result);
+                result
             }
             other => return Err(McpError::method_not_found(other.method())),
         };

@@ -32,6 +32,7 @@ mod mounted;
 mod notify;
 mod paginate;
 mod register;
+mod tasks;
 
 pub use builders::{
     meta_tags, prompt_fn, resource_fn, tool_fn, PromptBuilder, ResourceBuilder, ToolBuilder,

@@ -140,6 +140,8 @@ pub(crate) struct MountPoint {
     pub(crate) service: BoxedService,
     pub(crate) linked: tokio::sync::OnceCell<crate::peer::Peer>,
     pub(crate) started: tokio::sync::OnceCell<()>,
+    /// What the child answered to the router's `initialize` (read for its tasks support).
+    pub(crate) capabilities: std::sync::OnceLock<turret_types::ServerCapabilities>,
 }
 
 impl std::ops::Deref for MountPoint {
@@ -179,6 +181,7 @@ impl MountPoint {
             service,
             linked: tokio::sync::OnceCell::new(),
             started: tokio::sync::OnceCell::new(),
+            capabilities: std::sync::OnceLock::new(),
         }
     }
 }

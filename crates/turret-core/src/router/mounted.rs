@@ -48,8 +48,14 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                     ProtocolVersion::LATEST_HANDSHAKE,
                     relay.clone(),
                 ));
-                if let Err(e) = point.service.clone().oneshot(req).await {
-                    tracing::warn!(namespace = %point.namespace, error = %e, "mounted child refused initialize");
+                match point.service.clone().oneshot(req).await {
+                    Ok(ServerResult::Initialize(answer)) => {
+                        let _ = point.capabilities.set(answer.capabilities);
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(namespace = %point.namespace, error = %e, "mounted child refused initialize");
+                    }
                 }
                 relay
             })
