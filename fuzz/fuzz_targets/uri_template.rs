@@ -76,25 +76,16 @@ fn stops(op: u8) -> &'static [u8] {
 /// value, and no `%` in the values of `{+}`/`{#}` (reserved expansion passes triplets
 /// through, which may decode to non-UTF-8, which matching refuses by design).
 fn invertible(text: &str, value: &dyn Fn(&str) -> Option<String>) -> bool {
-    // A `%` in the template's literal text can pair with a value's characters into a
-    // triplet; the shortest split then decodes to non-UTF-8 and matching gives up instead of
-    // trying a longer one (fuzz/found/uri_template-literal-percent.txt).
-    let mut literal = text.to_owned();
-    while let (Some(open), Some(close)) = (literal.find('{'), literal.find('}')) {
-        literal.replace_range(open..=close, " ");
-    }
-    if literal.contains('%') {
+    let exprs = exprs(text);
+    // Two reserved expansions (`{+a}/x{+b}`) split ambiguously: the first value may hold
+    // whatever separates them (fuzz/corpus/uri_template/two-reserved).
+    if exprs.iter().filter(|(e, _)| matches!(e.op, b'+' | b'#')).count() > 1 {
         return false;
     }
-    let exprs = exprs(text);
     let mut seen = Vec::new();
     for (i, (expr, next)) in exprs.iter().enumerate() {
-        // What follows a value must not be able to continue it: a literal starting with a hex
-        // digit, or an expression without a leading character that stops this one, lets the
-        // shortest split end inside a `%XX` triplet (fuzz/found/uri_template-split-triplet.txt).
-        if next.is_some_and(|c| c.is_ascii_hexdigit()) {
-            return false;
-        }
+        // What follows a value must not be able to continue it: an expression without a
+        // leading character that stops this one.
         let mut j = i;
         while exprs[j].1 == Some(b'{') {
             j += 1;
@@ -106,9 +97,10 @@ fn invertible(text: &str, value: &dyn Fn(&str) -> Option<String>) -> bool {
                 return false;
             }
         }
-        // Matching does not hold `{x:N}` to N characters, so an earlier optional expression
-        // may leave it more than expansion writes (fuzz/found/uri_template-prefix-overlong.txt).
-        if expr.prefixed {
+        // Matching holds a lone `{x:N}` to N characters; with several variables the split
+        // between them is not known, so an earlier optional expression may leave such a
+        // prefix more than expansion writes (fuzz/found/uri_template-prefix-overlong.txt).
+        if expr.prefixed && expr.names.len() > 1 {
             return false;
         }
         for name in &expr.names {

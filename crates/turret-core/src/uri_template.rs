@@ -170,7 +170,8 @@ impl UriTemplate {
             return (uri == self.text).then(Vec::new);
         }
         let bytes = uri.as_bytes();
-        let levels = self.reachable(uri);
+        let undecodable = undecodable_from(bytes);
+        let levels = self.reachable(uri, &undecodable);
         if !levels[0][0] {
             return None;
         }
@@ -182,9 +183,10 @@ impl UriTemplate {
             match part {
                 Part::Literal(text) => pos += text.len(),
                 Part::Expr(expr) => {
-                    let end = match expr.ends(bytes, pos, &expr.limits(bytes)) {
-                        Ends::Range(lo, hi) => (lo..=hi).find(|&e| next[e]),
-                        Ends::List(ends) => ends.into_iter().find(|&e| next[e]),
+                    let good = |e: usize| next[e] && !cuts_a_char(bytes, pos, e);
+                    let end = match expr.ends(bytes, pos, &expr.limits(bytes), &undecodable) {
+                        Ends::Range(lo, hi) => (lo..=hi).find(|&e| good(e)),
+                        Ends::List(ends) => ends.into_iter().find(|&e| good(e)),
                     }
                     .or_else(|| (expr.op.first().is_some() && next[pos]).then_some(pos))?;
                     expr.bind(&uri[pos..end], &mut out)?;
@@ -204,7 +206,7 @@ impl UriTemplate {
 
     /// `levels[k][p]`: can parts `k..` match `uri[p..]` exactly? Filled back
     /// to front so each level costs O(len) and matching never goes exponential.
-    fn reachable(&self, uri: &str) -> Vec<Vec<bool>> {
+    fn reachable(&self, uri: &str, undecodable: &[usize]) -> Vec<Vec<bool>> {
         let (bytes, n, count) = (uri.as_bytes(), uri.len(), self.parts.len());
         let mut levels = vec![Vec::new(); count + 1];
         levels[count] = (0..=n).map(|p| p == n).collect();
@@ -220,19 +222,26 @@ impl UriTemplate {
                     })
                     .collect(),
                 Part::Expr(expr) => {
-                    // nearest[p]: the first good end at or after p.
+                    // nearest[e]: the first good end at or after e. A value never ends
+                    // inside a `%XX` triplet or between the triplets of one character;
+                    // that depends on where the value starts only for its first 3 bytes.
+                    let good = |start: usize, e: usize| next[e] && !cuts_a_char(bytes, start, e);
                     let mut nearest = vec![usize::MAX; n + 2];
-                    for p in (0..=n).rev() {
-                        nearest[p] = if next[p] { p } else { nearest[p + 1] };
+                    for e in (0..=n).rev() {
+                        nearest[e] = if good(0, e) { e } else { nearest[e + 1] };
                     }
                     let limits = expr.limits(bytes);
                     (0..=n)
                         .map(|p| {
                             uri.is_char_boundary(p)
                                 && ((expr.op.first().is_some() && next[p])
-                                    || match expr.ends(bytes, p, &limits) {
-                                        Ends::Range(lo, hi) => lo <= hi && nearest[lo] <= hi,
-                                        Ends::List(ends) => ends.iter().any(|&e| next[e]),
+                                    || match expr.ends(bytes, p, &limits, undecodable) {
+                                        Ends::Range(lo, hi) => {
+                                            let far = lo.max(p + 3);
+                                            (lo..=hi.min(p + 2)).any(|e| good(p, e))
+                                                || (far <= hi && nearest[far] <= hi)
+                                        }
+                                        Ends::List(ends) => ends.iter().any(|&e| good(p, e)),
                                     })
                         })
                         .collect()
@@ -320,12 +329,38 @@ impl Expr {
         limits
     }
 
-    /// Candidate ends for a non-empty match starting at `pos`.
-    fn ends(&self, bytes: &[u8], pos: usize, limits: &[usize]) -> Ends {
+    /// `limit`, or less for a lone `{x:N}`: its value, starting at `body`, holds at most N
+    /// characters (as expansion writes it). With several variables the split between them
+    /// is not known here, so only the stop characters bound it.
+    fn capped(&self, bytes: &[u8], body: usize, limit: usize) -> usize {
+        match self.vars.as_slice() {
+            [VarSpec {
+                prefix: Some(n),
+                explode: false,
+                ..
+            }] => limit.min(after_chars(bytes, body, *n)),
+            _ => limit,
+        }
+    }
+
+    /// Candidate ends for a non-empty match starting at `pos`. A range of ends stops at
+    /// `undecodable[pos]`: a value holding triplets that are not UTF-8 cannot be bound, so a
+    /// longer split is tried instead. (Named lists end at fixed places, and their names may
+    /// hold any triplets: they are not capped.)
+    fn ends(&self, bytes: &[u8], pos: usize, limits: &[usize], undecodable: &[usize]) -> Ends {
+        match self.candidate_ends(bytes, pos, limits) {
+            Ends::Range(lo, hi) => Ends::Range(lo, hi.min(undecodable[pos])),
+            list => list,
+        }
+    }
+
+    fn candidate_ends(&self, bytes: &[u8], pos: usize, limits: &[usize]) -> Ends {
         match self.op.first() {
-            None => Ends::Range(pos + 1, limits[pos]),
+            None => Ends::Range(pos + 1, self.capped(bytes, pos, limits[pos])),
             Some(first) if bytes.get(pos) != Some(&first) => Ends::List(Vec::new()),
-            Some(_) if !self.op.named() => Ends::Range(pos + 1, limits[pos + 1]),
+            Some(_) if !self.op.named() => {
+                Ends::Range(pos + 1, self.capped(bytes, pos + 1, limits[pos + 1]))
+            }
             Some(_) => {
                 // Each variable may appear once, so at most `vars.len()` pairs
                 // are scanned: linear overall even with many starts.
@@ -481,6 +516,87 @@ fn encode(s: &str, allow_reserved: bool, out: &mut String) {
 /// Is `b[i..]` a pct-encoded triplet (`%` and two hex digits)?
 fn triplet(b: &[u8], i: usize) -> bool {
     b[i] == b'%' && b.len() > i + 2 && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit()
+}
+
+/// The byte value of the triplet at `b[i..]`, if there is one.
+fn triplet_byte(b: &[u8], i: usize) -> Option<u8> {
+    if i >= b.len() || !triplet(b, i) {
+        return None;
+    }
+    let hex = |c: u8| char::from(c).to_digit(16);
+    u8::try_from(hex(b[i + 1])? * 16 + hex(b[i + 2])?).ok()
+}
+
+/// Whether ending a value that starts at `start` at `e` would cut a character: inside a
+/// `%XX` triplet, or between two triplets of one UTF-8 sequence (neither half would
+/// decode). A `%` before `start` is the template's own text, not the value's.
+fn cuts_a_char(b: &[u8], start: usize, e: usize) -> bool {
+    let continues = |c: u8| (0x80..0xC0).contains(&c);
+    (e > start && triplet(b, e - 1))
+        || (e >= start + 2 && triplet(b, e - 2))
+        || (e >= start + 3
+            && triplet_byte(b, e - 3).is_some_and(|c| c >= 0x80)
+            && triplet_byte(b, e).is_some_and(continues))
+}
+
+/// For each position, the first at or after it where triplets stop being UTF-8 (a
+/// continuation without its lead, a lead without its continuations, a byte UTF-8 never
+/// uses); `b.len()` where none does.
+fn undecodable_from(b: &[u8]) -> Vec<usize> {
+    let mut bad = vec![false; b.len()];
+    let mut i = 0;
+    while i < b.len() {
+        let Some(lead) = triplet_byte(b, i) else {
+            i += 1;
+            continue;
+        };
+        let len = match lead {
+            0x00..=0x7F => 1,
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => 0,
+        };
+        let seq: Option<Vec<u8>> = (0..len).map(|k| triplet_byte(b, i + 3 * k)).collect();
+        match seq.filter(|seq| !seq.is_empty() && std::str::from_utf8(seq).is_ok()) {
+            Some(seq) => i += 3 * seq.len(),
+            None => {
+                bad[i] = true;
+                i += 3;
+            }
+        }
+    }
+    let mut from = vec![b.len(); b.len() + 1];
+    for p in (0..b.len()).rev() {
+        from[p] = if bad[p] { p } else { from[p + 1] };
+    }
+    from
+}
+
+/// Where `n` characters starting at `b[start..]` end: a raw UTF-8 character, or a triplet
+/// with the triplets that continue its UTF-8 sequence, counts as one.
+fn after_chars(b: &[u8], start: usize, n: usize) -> usize {
+    let mut i = start;
+    for _ in 0..n {
+        if i >= b.len() {
+            break;
+        }
+        if triplet(b, i) {
+            i += 3;
+            while triplet_byte(b, i).is_some_and(|c| (0x80..0xC0).contains(&c)) {
+                i += 3;
+            }
+        } else {
+            // Raw text: one UTF-8 character (the URI is a `&str`, so `i` is a boundary).
+            i += match b[i] {
+                0xF0.. => 4,
+                0xE0.. => 3,
+                0xC0.. => 2,
+                _ => 1,
+            };
+        }
+    }
+    i.min(b.len())
 }
 
 /// Percent-decodes `s`; a `%` not followed by two hex digits is kept as is.
@@ -788,6 +904,25 @@ mod tests {
             );
         }
         assert_eq!(show(t("").match_uri("")), "-");
+    }
+
+    #[test]
+    fn matching_holds_prefixes_and_never_cuts_a_character() {
+        // `{x:2}` expands to at most 2 characters, so it matches no more (a triplet or a
+        // multi-byte character counts as one).
+        assert_eq!(show(t("{x:2}/{y}").match_uri("abc/d")), "!");
+        assert_eq!(show(t("{x:2}/{y}").match_uri("ab/d")), "x=ab|y=d");
+        assert_eq!(show(t("{x:2}/{y}").match_uri("%C3%A9b/d")), "x=éb|y=d");
+        // The shortest split would leave `%a1` (not UTF-8 alone) to `{a}`: a longer one works.
+        assert_eq!(show(t("{n}%{a}").match_uri("a1%2F%a1%2F")), "n=a1/|a=a1/");
+        assert_eq!(show(t("{a}").match_uri("%a1")), "!");
+        // The shortest split would end inside `%41`, or between the two triplets of `é`.
+        assert_eq!(show(t("{a}{b}").match_uri("%41%42")), "a=A|b=B");
+        assert_eq!(show(t("{a}{b}").match_uri("%C3%A9x")), "a=é|b=x");
+        // A `%` of the template's own text before a value does not pair with it.
+        assert_eq!(show(t("{a}%{b}").match_uri("x%f2y")), "a=x|b=f2y");
+        // A lone `%` is a value's own character and may end it.
+        assert_eq!(show(t("{a}-{b}").match_uri("5%-x")), "a=5%|b=x");
     }
 
     #[test]
