@@ -1,5 +1,6 @@
 //! POST: one JSON-RPC message in, a JSON or SSE answer out.
 
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -181,10 +182,12 @@ where
         Err(_) => return plain(StatusCode::BAD_REQUEST, "could not read the request body"),
     };
     if depth(&bytes) > shared.config.max_depth {
-        let e = McpError::invalid_request(format!(
-            "JSON nested deeper than {} levels",
-            shared.config.max_depth
-        ));
+        // A parse error, as the JSON parser's own recursion limit gives on stdio: the body is
+        // refused before it is parsed, so nothing in it (not even the id) has been read.
+        let e = McpError::new(
+            ErrorCode::PARSE_ERROR,
+            format!("JSON nested deeper than {} levels", shared.config.max_depth),
+        );
         return json_response(StatusCode::BAD_REQUEST, &error(None, e));
     }
     let message = match JsonRpcMessage::parse(&bytes) {
@@ -443,10 +446,26 @@ where
     let token = context.cancellation().clone();
     let version = context.version();
     if let Some(s) = &session {
-        s.in_flight
+        // Ids must be unique within a session. A second request under an id still in flight
+        // would replace the first one's entry: `notifications/cancelled` and DELETE could then
+        // no longer reach the first, and the first finishing would drop the second's entry.
+        match s
+            .in_flight
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id.clone(), token.clone());
+            .entry(id.clone())
+        {
+            Entry::Occupied(_) => {
+                let e = McpError::invalid_request(format!(
+                    "request id {id} is already in flight in this session: use a new id"
+                ));
+                let m = error(Some(id), e);
+                return json_response(status_of(&m, modern), &m);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(token.clone());
+            }
+        }
     }
     let service = shared.service.clone();
     let (task_id, task_session, task_token) = (id.clone(), session.clone(), token.clone());
