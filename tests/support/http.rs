@@ -202,6 +202,25 @@ impl TestServer {
         .await
     }
 
+    /// A client of an endpoint another process serves: `url` is its MCP endpoint on
+    /// `127.0.0.1`. Only the requests apply; [`stop`](Self::stop) has nothing to stop.
+    pub fn remote(url: &str) -> Self {
+        let addr = url
+            .strip_prefix("http://")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|host| host.parse().ok())
+            .unwrap_or_else(|| panic!("{url} is not http://IP:PORT/…"));
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        Self {
+            addr,
+            url: url.to_owned(),
+            client,
+            shutdown_service: Arc::new(|| {}),
+            stop: None,
+            serving: None,
+        }
+    }
+
     /// Binds `127.0.0.1:0` and hands the listener, a clone of `service` and the stop signal
     /// to `spawn`, which starts serving.
     async fn start_with<S: Served>(

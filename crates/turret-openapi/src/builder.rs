@@ -108,7 +108,8 @@ impl OpenApi {
         self
     }
 
-    /// The per-call timeout (`None`: wait as long as the HTTP service does).
+    /// The per-call timeout, reading the whole response body included (`None`: wait as
+    /// long as the HTTP service does). Past it the tool call is an error result.
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
         self
@@ -123,7 +124,9 @@ impl OpenApi {
         self
     }
 
-    /// The largest response body read (default 16 MiB).
+    /// The largest response body read (default 16 MiB). A larger one makes the call an
+    /// error result; reading stops at the limit (or before, when the body declares its
+    /// length), so an enormous response costs at most this much memory.
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_body = limit;
         self

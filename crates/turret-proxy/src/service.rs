@@ -105,7 +105,8 @@ impl ProxyBuilder {
 
     /// How long one forwarded request may take, backend round trips and relayed questions
     /// included (default 60 s). Past it the request fails with `-32001` and is cancelled at
-    /// the backend.
+    /// the backend. Connecting to the backend (starting it and its MCP handshake) has the
+    /// same limit; past it the backend counts as unavailable.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -151,6 +152,7 @@ impl ProxyBuilder {
                     self.policy,
                     notifier.clone(),
                     self.backoff,
+                    self.timeout,
                 ),
                 notifier,
                 timeout: self.timeout,

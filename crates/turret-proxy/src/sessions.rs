@@ -63,6 +63,8 @@ pub(crate) struct Sessions {
     sessionless: std::sync::atomic::AtomicBool,
     health: Mutex<Health>,
     backoff: Duration,
+    /// The proxy's request timeout, which also bounds connecting.
+    timeout: Option<Duration>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -77,6 +79,7 @@ impl Sessions {
         policy: SessionPolicy,
         notifier: Notifier,
         backoff: Duration,
+        timeout: Option<Duration>,
     ) -> Self {
         Self {
             name,
@@ -88,6 +91,7 @@ impl Sessions {
             sessionless: Default::default(),
             health: Mutex::default(),
             backoff,
+            timeout,
         }
     }
 
@@ -206,7 +210,20 @@ impl Sessions {
                 .open()
                 .await
                 .map_err(|e| format!("could not start {}: {e}", self.backend))?;
-            let client = self.client.clone().connect(transport).await.map_err(|e| {
+            let handshake = self.client.clone().connect(transport);
+            // Bounded too: a backend stuck before answering `initialize` would otherwise
+            // hold the request, and every request waiting on this slot, forever.
+            let connected = match self.timeout {
+                None => handshake.await,
+                Some(limit) => tokio::time::timeout(limit, handshake).await.map_err(|_| {
+                    format!(
+                        "{} did not complete the MCP handshake within {} ms",
+                        self.backend,
+                        limit.as_millis()
+                    )
+                })?,
+            };
+            let client = connected.map_err(|e| {
                 format!(
                     "{} did not complete the MCP handshake: {}",
                     self.backend,

@@ -23,12 +23,17 @@ pub(crate) struct Read {
 
 pub(crate) async fn read(response: Response<HttpBody>, limit: usize) -> Result<Read, String> {
     let (parts, mut body) = response.into_parts();
+    let too_large = || format!("the response body is larger than {limit} bytes");
+    // A declared length over the limit fails before reading anything.
+    if http_body::Body::size_hint(&body).lower() > limit as u64 {
+        return Err(too_large());
+    }
     let mut bytes = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| format!("reading the response body: {e}"))?;
         if let Ok(data) = frame.into_data() {
             if bytes.len() + data.len() > limit {
-                return Err(format!("the response body is larger than {limit} bytes"));
+                return Err(too_large());
             }
             bytes.extend_from_slice(&data);
         }
@@ -103,5 +108,38 @@ impl Read {
             })],
             ..Default::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::{BodyExt as _, Full, StreamBody};
+
+    use super::*;
+
+    fn response(body: HttpBody) -> Response<HttpBody> {
+        Response::new(body)
+    }
+
+    #[tokio::test]
+    async fn reads_up_to_the_limit_and_refuses_more() {
+        let whole = |b: &'static [u8]| Full::new(Bytes::from_static(b)).map_err(|e| match e {});
+        let fits = read(response(whole(b"0123456789").boxed_unsync()), 10).await;
+        assert_eq!(&fits.unwrap().body[..], b"0123456789");
+        // Declared too long: refused before reading.
+        let declared = read(response(whole(b"0123456789x").boxed_unsync()), 10).await;
+        assert_eq!(
+            declared.err().unwrap(),
+            "the response body is larger than 10 bytes"
+        );
+        // Of unknown length: refused once the limit is crossed.
+        let frames = futures_util::stream::iter(
+            ["01234", "56789", "x"].map(|s| Ok(http_body::Frame::data(Bytes::from(s)))),
+        );
+        let streamed = read(response(StreamBody::new(frames).boxed_unsync()), 10).await;
+        assert_eq!(
+            streamed.err().unwrap(),
+            "the response body is larger than 10 bytes"
+        );
     }
 }

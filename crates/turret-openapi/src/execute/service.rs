@@ -81,15 +81,22 @@ impl Leaf {
         headers: &HeaderMap,
     ) -> Result<Read, String> {
         let req = request::build(&self.plan, &self.config.base_url, args, headers)?;
-        let call = client.oneshot(req);
-        let response = match self.config.timeout {
+        let max_body = self.config.max_body;
+        // The body is read under the same limit as the head: an API that sends its headers
+        // and then trickles (or stalls) must not hold the call past the timeout.
+        let call = async move {
+            let response = client
+                .oneshot(req)
+                .await
+                .map_err(|e| format!("calling the API failed: {e}"))?;
+            response::read(response, max_body).await
+        };
+        match self.config.timeout {
             Some(t) => tokio::time::timeout(t, call)
                 .await
                 .map_err(|_| format!("the API did not answer within {t:?}"))?,
             None => call.await,
         }
-        .map_err(|e| format!("calling the API failed: {e}"))?;
-        response::read(response, self.config.max_body).await
     }
 
     async fn call(&self, client: HttpClient, req: Request) -> Result<ServerResult, String> {
