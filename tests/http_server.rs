@@ -1220,3 +1220,57 @@ async fn graceful_shutdown_answers_an_in_flight_session_call() {
     assert_eq!(text_of(&body["result"]), "slow done", "{body}");
     served.expect("serve returns Ok");
 }
+
+// ---------------------------------------------------------------------------------------
+// Limits
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_over_its_in_flight_limit_gets_429_and_recovers() {
+    // `hold` waits for a permit; the test hands them out once the session is full.
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (started_tx, mut started) = mpsc::unbounded_channel();
+    let tool = {
+        let gate = gate.clone();
+        move || {
+            let (gate, started_tx) = (gate.clone(), started_tx.clone());
+            async move {
+                let _ = started_tx.send(());
+                let _permit = gate.acquire().await;
+                "released".to_owned()
+            }
+        }
+    };
+    let config =
+        turret::transport::streamable_http::StreamableHttpConfig::new().max_requests_in_flight(2);
+    let router = router().tool("hold", tool_fn(tool));
+    let server = TestServer::start(StreamableHttpService::with_config(router, config)).await;
+    let session = server.initialize(HANDSHAKE, json!({})).await;
+    let held: Vec<_> = (10..=11)
+        .map(|id| {
+            let request = server.session_post(&session, &call(id, "hold", json!({})));
+            tokio::spawn(async move { request.send().await.text().await })
+        })
+        .collect();
+    for _ in 0..2 {
+        within("a held call to start", started.recv()).await;
+    }
+    let refused = server.session_post(&session, &echo_hi()).send().await;
+    let body = assert_error(refused, StatusCode::TOO_MANY_REQUESTS, -32000, 2).await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 2"),
+        "{body}"
+    );
+    gate.add_permits(2);
+    for call in held {
+        let text = within("a held call to finish", call).await.unwrap();
+        assert!(text.contains("released"), "{text}");
+    }
+    let reply = server
+        .session_post(&session, &echo_hi())
+        .expect(StatusCode::OK)
+        .await;
+    assert!(reply.text().await.contains("hi"));
+}

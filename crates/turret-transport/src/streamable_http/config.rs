@@ -34,6 +34,7 @@ pub struct StreamableHttpConfig {
     pub(crate) any_origin: bool,
     pub(crate) max_body: usize,
     pub(crate) max_depth: usize,
+    pub(crate) max_in_flight: usize,
     pub(crate) response: ResponseMode,
     pub(crate) sessions: bool,
     pub(crate) standalone_stream: bool,
@@ -50,6 +51,7 @@ impl std::fmt::Debug for StreamableHttpConfig {
             .field("allowed_origins", &self.allowed_origins)
             .field("max_body", &self.max_body)
             .field("max_depth", &self.max_depth)
+            .field("max_in_flight", &self.max_in_flight)
             .field("response", &self.response)
             .field("sessions", &self.sessions)
             .field("standalone_stream", &self.standalone_stream)
@@ -69,6 +71,7 @@ impl Default for StreamableHttpConfig {
             any_origin: false,
             max_body: 4 * 1024 * 1024,
             max_depth: 64,
+            max_in_flight: turret_core::MAX_IN_FLIGHT,
             response: ResponseMode::Auto,
             sessions: true,
             standalone_stream: true,
@@ -114,6 +117,15 @@ impl StreamableHttpConfig {
     /// The largest request body accepted (default 4 MiB); larger ones get 413.
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body = bytes;
+        self
+    }
+
+    /// The most requests one session may have in flight (default
+    /// [`MAX_IN_FLIGHT`](turret_core::MAX_IN_FLIGHT), 256); more are answered `429` with
+    /// JSON-RPC error `-32000` until some finish. Sessionless (2026-07-28) requests are bounded
+    /// per server instead, with tower's `ConcurrencyLimitLayer`.
+    pub fn max_requests_in_flight(mut self, limit: usize) -> Self {
+        self.max_in_flight = limit;
         self
     }
 

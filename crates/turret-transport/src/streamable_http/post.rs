@@ -1,6 +1,5 @@
 //! POST: one JSON-RPC message in, a JSON or SSE answer out.
 
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -449,22 +448,22 @@ where
         // Ids must be unique within a session. A second request under an id still in flight
         // would replace the first one's entry: `notifications/cancelled` and DELETE could then
         // no longer reach the first, and the first finishing would drop the second's entry.
-        match s
-            .in_flight
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(id.clone())
-        {
-            Entry::Occupied(_) => {
-                let e = McpError::invalid_request(format!(
-                    "request id {id} is already in flight in this session: use a new id"
-                ));
-                let m = error(Some(id), e);
-                return json_response(status_of(&m, modern), &m);
+        // And one session may not pile up unbounded work.
+        let refused = {
+            let mut in_flight = s.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            let limit = shared.config.max_in_flight;
+            if in_flight.contains_key(&id) {
+                Some((McpError::duplicate_request_id(&id), StatusCode::BAD_REQUEST))
+            } else if in_flight.len() >= limit {
+                let e = McpError::too_many_requests(limit);
+                Some((e, StatusCode::TOO_MANY_REQUESTS))
+            } else {
+                in_flight.insert(id.clone(), token.clone());
+                None
             }
-            Entry::Vacant(slot) => {
-                slot.insert(token.clone());
-            }
+        };
+        if let Some((e, status)) = refused {
+            return json_response(status, &error(Some(id), e));
         }
     }
     let service = shared.service.clone();
