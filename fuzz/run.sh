@@ -39,6 +39,8 @@ for target in $(cargo fuzz list --fuzz-dir fuzz); do
   if $ci; then echo "== fuzzing $target (seed 1, ${ci_runs[$target]:-200000} runs)"; else echo "== fuzzing $target for ${seconds}s"; fi
   mkdir -p "$work/$target"
   if [ -d "fuzz/corpus/$target" ]; then cp -R "fuzz/corpus/$target/." "$work/$target/"; fi
+  # Past findings run too: the fixes they led to must hold.
+  for found in fuzz/found/"$target"-*; do if [ -f "$found" ]; then cp "$found" "$work/$target/"; fi; done
   log="$work/$target.log"
   if $ci; then
     bound=(-seed=1 -runs="${ci_runs[$target]:-200000}")
