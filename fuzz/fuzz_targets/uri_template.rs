@@ -76,6 +76,18 @@ fn stops(op: u8) -> &'static [u8] {
 /// value, and no `%` in the values of `{+}`/`{#}` (reserved expansion passes triplets
 /// through, which may decode to non-UTF-8, which matching refuses by design).
 fn invertible(text: &str, value: &dyn Fn(&str) -> Option<String>) -> bool {
+    // A raw `%` in the template's text is not RFC 6570 (literals hold `%` only in triplets):
+    // it can pair with a value's characters, or a reserved value's triplets can stand in for
+    // it (fuzz/corpus/uri_template/reserved-then-literal-percent). Matching handles the simple
+    // cases (fuzz/found/uri_template-literal-percent.txt is a unit test) but no fixed point is
+    // promised.
+    let mut literal = text.to_owned();
+    while let (Some(open), Some(close)) = (literal.find('{'), literal.find('}')) {
+        literal.replace_range(open..=close, " ");
+    }
+    if literal.contains('%') {
+        return false;
+    }
     let exprs = exprs(text);
     // Two reserved expansions (`{+a}/x{+b}`) split ambiguously: the first value may hold
     // whatever separates them (fuzz/corpus/uri_template/two-reserved).

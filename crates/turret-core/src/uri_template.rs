@@ -170,8 +170,8 @@ impl UriTemplate {
             return (uri == self.text).then(Vec::new);
         }
         let bytes = uri.as_bytes();
-        let undecodable = undecodable_from(bytes);
-        let levels = self.reachable(uri, &undecodable);
+        let decodable = Decodable::new(bytes);
+        let levels = self.reachable(uri, &decodable);
         if !levels[0][0] {
             return None;
         }
@@ -183,8 +183,8 @@ impl UriTemplate {
             match part {
                 Part::Literal(text) => pos += text.len(),
                 Part::Expr(expr) => {
-                    let good = |e: usize| next[e] && !cuts_a_char(bytes, pos, e);
-                    let end = match expr.ends(bytes, pos, &expr.limits(bytes), &undecodable) {
+                    let good = |e: usize| next[e] && !decodable.cuts(bytes, pos, e);
+                    let end = match expr.ends(bytes, pos, &expr.limits(bytes), &decodable) {
                         Ends::Range(lo, hi) => (lo..=hi).find(|&e| good(e)),
                         Ends::List(ends) => ends.into_iter().find(|&e| good(e)),
                     }
@@ -206,7 +206,7 @@ impl UriTemplate {
 
     /// `levels[k][p]`: can parts `k..` match `uri[p..]` exactly? Filled back
     /// to front so each level costs O(len) and matching never goes exponential.
-    fn reachable(&self, uri: &str, undecodable: &[usize]) -> Vec<Vec<bool>> {
+    fn reachable(&self, uri: &str, decodable: &Decodable) -> Vec<Vec<bool>> {
         let (bytes, n, count) = (uri.as_bytes(), uri.len(), self.parts.len());
         let mut levels = vec![Vec::new(); count + 1];
         levels[count] = (0..=n).map(|p| p == n).collect();
@@ -225,7 +225,7 @@ impl UriTemplate {
                     // nearest[e]: the first good end at or after e. A value never ends
                     // inside a `%XX` triplet or between the triplets of one character;
                     // that depends on where the value starts only for its first 3 bytes.
-                    let good = |start: usize, e: usize| next[e] && !cuts_a_char(bytes, start, e);
+                    let good = |start: usize, e: usize| next[e] && !decodable.cuts(bytes, start, e);
                     let mut nearest = vec![usize::MAX; n + 2];
                     for e in (0..=n).rev() {
                         nearest[e] = if good(0, e) { e } else { nearest[e + 1] };
@@ -235,7 +235,7 @@ impl UriTemplate {
                         .map(|p| {
                             uri.is_char_boundary(p)
                                 && ((expr.op.first().is_some() && next[p])
-                                    || match expr.ends(bytes, p, &limits, undecodable) {
+                                    || match expr.ends(bytes, p, &limits, decodable) {
                                         Ends::Range(lo, hi) => {
                                             let far = lo.max(p + 3);
                                             (lo..=hi.min(p + 2)).any(|e| good(p, e))
@@ -343,13 +343,13 @@ impl Expr {
         }
     }
 
-    /// Candidate ends for a non-empty match starting at `pos`. A range of ends stops at
-    /// `undecodable[pos]`: a value holding triplets that are not UTF-8 cannot be bound, so a
-    /// longer split is tried instead. (Named lists end at fixed places, and their names may
-    /// hold any triplets: they are not capped.)
-    fn ends(&self, bytes: &[u8], pos: usize, limits: &[usize], undecodable: &[usize]) -> Ends {
+    /// Candidate ends for a non-empty match starting at `pos`. A range of ends stops where
+    /// the value would stop decoding as UTF-8 (see [`Decodable::limit`]): such a value
+    /// cannot be bound, so a longer split is tried instead. (Named lists end at fixed places,
+    /// and their names may hold any triplets: they are not capped.)
+    fn ends(&self, bytes: &[u8], pos: usize, limits: &[usize], decodable: &Decodable) -> Ends {
         match self.candidate_ends(bytes, pos, limits) {
-            Ends::Range(lo, hi) => Ends::Range(lo, hi.min(undecodable[pos])),
+            Ends::Range(lo, hi) => Ends::Range(lo, hi.min(decodable.limit(pos))),
             list => list,
         }
     }
@@ -527,50 +527,77 @@ fn triplet_byte(b: &[u8], i: usize) -> Option<u8> {
     u8::try_from(hex(b[i + 1])? * 16 + hex(b[i + 2])?).ok()
 }
 
-/// Whether ending a value that starts at `start` at `e` would cut a character: inside a
-/// `%XX` triplet, or between two triplets of one UTF-8 sequence (neither half would
-/// decode). A `%` before `start` is the template's own text, not the value's.
-fn cuts_a_char(b: &[u8], start: usize, e: usize) -> bool {
-    let continues = |c: u8| (0x80..0xC0).contains(&c);
-    (e > start && triplet(b, e - 1))
-        || (e >= start + 2 && triplet(b, e - 2))
-        || (e >= start + 3
-            && triplet_byte(b, e - 3).is_some_and(|c| c >= 0x80)
-            && triplet_byte(b, e).is_some_and(continues))
+/// Where values may end for their triplets to decode as UTF-8.
+struct Decodable {
+    /// For each position, the first at or after it where triplets stop being UTF-8 (a
+    /// continuation without its lead, a lead without its continuations, a byte UTF-8 never
+    /// uses); `b.len()` where none does.
+    bad_from: Vec<usize>,
+    /// For each continuation triplet of a valid sequence, where its lead triplet starts.
+    lead: Vec<Option<usize>>,
 }
 
-/// For each position, the first at or after it where triplets stop being UTF-8 (a
-/// continuation without its lead, a lead without its continuations, a byte UTF-8 never
-/// uses); `b.len()` where none does.
-fn undecodable_from(b: &[u8]) -> Vec<usize> {
-    let mut bad = vec![false; b.len()];
-    let mut i = 0;
-    while i < b.len() {
-        let Some(lead) = triplet_byte(b, i) else {
-            i += 1;
-            continue;
-        };
-        let len = match lead {
-            0x00..=0x7F => 1,
-            0xC2..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            0xF0..=0xF4 => 4,
-            _ => 0,
-        };
-        let seq: Option<Vec<u8>> = (0..len).map(|k| triplet_byte(b, i + 3 * k)).collect();
-        match seq.filter(|seq| !seq.is_empty() && std::str::from_utf8(seq).is_ok()) {
-            Some(seq) => i += 3 * seq.len(),
-            None => {
-                bad[i] = true;
-                i += 3;
+impl Decodable {
+    fn new(b: &[u8]) -> Self {
+        let mut bad = vec![false; b.len()];
+        let mut lead = vec![None; b.len()];
+        let mut i = 0;
+        while i < b.len() {
+            let Some(first) = triplet_byte(b, i) else {
+                i += 1;
+                continue;
+            };
+            let len = match first {
+                0x00..=0x7F => 1,
+                0xC2..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF4 => 4,
+                _ => 0,
+            };
+            let seq: Option<Vec<u8>> = (0..len).map(|k| triplet_byte(b, i + 3 * k)).collect();
+            match seq.filter(|seq| !seq.is_empty() && std::str::from_utf8(seq).is_ok()) {
+                Some(seq) => {
+                    for k in 1..seq.len() {
+                        lead[i + 3 * k] = Some(i);
+                    }
+                    i += 3 * seq.len();
+                }
+                None => {
+                    bad[i] = true;
+                    i += 3;
+                }
             }
         }
+        let mut bad_from = vec![b.len(); b.len() + 1];
+        for p in (0..b.len()).rev() {
+            bad_from[p] = if bad[p] { p } else { bad_from[p + 1] };
+        }
+        Self { bad_from, lead }
     }
-    let mut from = vec![b.len(); b.len() + 1];
-    for p in (0..b.len()).rev() {
-        from[p] = if bad[p] { p } else { from[p + 1] };
+
+    /// Whether ending a value that starts at `start` at `e` would cut a character: inside a
+    /// `%XX` triplet, or between two triplets of one UTF-8 sequence (neither half would
+    /// decode). A `%` before `start` is the template's own text, not the value's; so is a
+    /// `%` at `e` that no sequence continues into.
+    fn cuts(&self, b: &[u8], start: usize, e: usize) -> bool {
+        (e > start && triplet(b, e - 1))
+            || (e >= start + 2 && triplet(b, e - 2))
+            || self
+                .lead
+                .get(e)
+                .copied()
+                .flatten()
+                .is_some_and(|l| l >= start)
     }
-    from
+
+    /// The furthest a value starting at `p` may end and still decode: before the first bad
+    /// triplet, and before a continuation whose lead lies before `p` (a value starting
+    /// inside a sequence; sequences span at most 12 bytes).
+    fn limit(&self, p: usize) -> usize {
+        let orphan =
+            (p..self.lead.len().min(p + 12)).find(|&q| self.lead[q].is_some_and(|l| l < p));
+        self.bad_from[p].min(orphan.unwrap_or(usize::MAX))
+    }
 }
 
 /// Where `n` characters starting at `b[start..]` end: a raw UTF-8 character, or a triplet
@@ -919,6 +946,10 @@ mod tests {
         // The shortest split would end inside `%41`, or between the two triplets of `é`.
         assert_eq!(show(t("{a}{b}").match_uri("%41%42")), "a=A|b=B");
         assert_eq!(show(t("{a}{b}").match_uri("%C3%A9x")), "a=é|b=x");
+        // A value cannot start inside `é`'s two triplets: `{n}` takes all of `mé`.
+        assert_eq!(show(t("{n}%{a}").match_uri("m%C9%9E%m")), "n=mɞ|a=m");
+        // Nor does one after a complete sequence (`%D3%85` is one character).
+        assert_eq!(show(t("{n}%{a}").match_uri("%D3%85%a1")), "n=Ӆ|a=a1");
         // A `%` of the template's own text before a value does not pair with it.
         assert_eq!(show(t("{a}%{b}").match_uri("x%f2y")), "a=x|b=f2y");
         // A lone `%` is a value's own character and may end it.
