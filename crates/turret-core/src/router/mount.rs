@@ -375,7 +375,7 @@ impl Mounts {
     /// Candidate mounts of `exposed`, longest namespace first: prefixes that end where one of
     /// the mounts' separators starts. A few hash lookups; the number of children does not
     /// matter.
-    fn candidates<'a>(
+    pub(crate) fn candidates<'a>(
         &'a self,
         exposed: &'a str,
     ) -> impl Iterator<Item = &'a Arc<MountPoint>> + 'a {

@@ -60,19 +60,13 @@ impl MountPoint {
 }
 
 impl Mounts {
-    /// The mount and the child's own id of an exposed task id.
+    /// The mount and the child's own id of an exposed task id: the namespace lookup tool
+    /// names use (longest namespace first, a few hash lookups whatever the number of mounts).
     pub(crate) fn route_task(&self, exposed: &str) -> Option<(Arc<MountPoint>, String)> {
-        self.points
-            .iter()
-            .filter_map(|p| {
-                let id = exposed
-                    .strip_prefix(p.namespace.as_str())?
-                    .strip_prefix(p.options.separator.as_str())?;
-                Some((p.namespace.len(), (p.clone(), id.to_owned())))
-            })
-            // Longest namespace first, as for names: `a_b` wins over `a` for `a_b_42`.
-            .max_by_key(|(len, _)| *len)
-            .map(|(_, found)| found)
+        self.candidates(exposed).find_map(|p| {
+            let id = exposed[p.namespace.len()..].strip_prefix(p.options.separator.as_str())?;
+            Some((p.clone(), id.to_owned()))
+        })
     }
 }
 

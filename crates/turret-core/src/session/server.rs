@@ -16,7 +16,7 @@ use turret_types::{
 
 use super::connection::Connection;
 use super::state::SessionState;
-use super::MAX_IN_FLIGHT;
+use super::{admit, MAX_IN_FLIGHT};
 use crate::error::{BoxError, McpError};
 use crate::mrtr::InputRequiredLayer;
 use crate::peer::Peer;
@@ -72,9 +72,7 @@ where
                     token: token.clone(),
                     stream: matches!(request.message(), ClientRequest::SubscriptionsListen(_)),
                 };
-                // Ids key cancellation and answers: a second request under a live id would
-                // take over the first one's entry, so it is refused, as is one over the limit.
-                let admitted = admit(&mut lock(&in_flight), &id, entry);
+                let admitted = admit(&mut lock(&in_flight), &id, entry, MAX_IN_FLIGHT);
                 if let Err(e) = admitted {
                     conn.send(error_response(id, e)).await;
                     continue;
@@ -136,22 +134,6 @@ where
     while tasks.join_next().await.is_some() {}
     conn.close();
     writer.await.unwrap_or_else(|e| Err(io::Error::other(e)))
-}
-
-/// Records a request as in flight, unless its id is taken or the connection is at its limit.
-fn admit(
-    in_flight: &mut HashMap<RequestId, InFlight>,
-    id: &RequestId,
-    entry: InFlight,
-) -> Result<(), McpError> {
-    if in_flight.contains_key(id) {
-        return Err(McpError::duplicate_request_id(id));
-    }
-    if in_flight.len() >= MAX_IN_FLIGHT {
-        return Err(McpError::too_many_requests(MAX_IN_FLIGHT));
-    }
-    in_flight.insert(id.clone(), entry);
-    Ok(())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -445,24 +445,16 @@ where
     let token = context.cancellation().clone();
     let version = context.version();
     if let Some(s) = &session {
-        // Ids must be unique within a session. A second request under an id still in flight
-        // would replace the first one's entry: `notifications/cancelled` and DELETE could then
-        // no longer reach the first, and the first finishing would drop the second's entry.
-        // And one session may not pile up unbounded work.
-        let refused = {
-            let mut in_flight = s.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-            let limit = shared.config.max_in_flight;
-            if in_flight.contains_key(&id) {
-                Some((McpError::duplicate_request_id(&id), StatusCode::BAD_REQUEST))
-            } else if in_flight.len() >= limit {
-                let e = McpError::too_many_requests(limit);
-                Some((e, StatusCode::TOO_MANY_REQUESTS))
+        let limit = shared.config.max_in_flight;
+        let mut in_flight = s.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        let admitted = turret_core::session::admit(&mut in_flight, &id, token.clone(), limit);
+        drop(in_flight);
+        if let Err(e) = admitted {
+            let status = if e.code() == ErrorCode::TOO_MANY_REQUESTS {
+                StatusCode::TOO_MANY_REQUESTS
             } else {
-                in_flight.insert(id.clone(), token.clone());
-                None
-            }
-        };
-        if let Some((e, status)) = refused {
+                StatusCode::BAD_REQUEST
+            };
             return json_response(status, &error(Some(id), e));
         }
     }
