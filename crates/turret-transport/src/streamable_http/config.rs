@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::event_store::{EventStore, MemoryEventStore};
+use super::replicas::{Relay, SessionStore};
 
 /// How a POST that carries a request is answered.
 #[non_exhaustive]
@@ -42,6 +43,14 @@ pub struct StreamableHttpConfig {
     pub(crate) keep_alive: Option<Duration>,
     pub(crate) session_idle: Duration,
     pub(crate) event_store: Arc<dyn EventStore>,
+    pub(crate) replicas: Option<Replicas>,
+}
+
+/// The shared state of replicated endpoints.
+#[derive(Clone)]
+pub(crate) struct Replicas {
+    pub(crate) sessions: Arc<dyn SessionStore>,
+    pub(crate) relay: Arc<dyn Relay>,
 }
 
 impl std::fmt::Debug for StreamableHttpConfig {
@@ -58,6 +67,7 @@ impl std::fmt::Debug for StreamableHttpConfig {
             .field("sse_retry", &self.sse_retry)
             .field("keep_alive", &self.keep_alive)
             .field("session_idle", &self.session_idle)
+            .field("replicated", &self.replicas.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -79,6 +89,7 @@ impl Default for StreamableHttpConfig {
             keep_alive: Some(Duration::from_secs(15)),
             session_idle: Duration::from_secs(30 * 60),
             event_store: Arc::new(MemoryEventStore::default()),
+            replicas: None,
         }
     }
 }
@@ -175,6 +186,29 @@ impl StreamableHttpConfig {
     /// Where events of resumable streams are kept (default: bounded, in memory).
     pub fn event_store(mut self, store: Arc<dyn EventStore>) -> Self {
         self.event_store = store;
+        self
+    }
+
+    /// Shares handshake-era sessions with other replicas of this endpoint through `store`
+    /// (sessions, stream events and the relay between replicas; see
+    /// [`replicas`](super::replicas)), so a load balancer may send any request to any replica.
+    /// The `turret-redis` crate's store is one.
+    pub fn replicated<T>(self, store: Arc<T>) -> Self
+    where
+        T: SessionStore + EventStore + Relay,
+    {
+        self.replicated_with(store.clone(), store.clone(), store)
+    }
+
+    /// [`replicated`](Self::replicated), with each part from its own store.
+    pub fn replicated_with(
+        mut self,
+        sessions: Arc<dyn SessionStore>,
+        events: Arc<dyn EventStore>,
+        relay: Arc<dyn Relay>,
+    ) -> Self {
+        self.event_store = events;
+        self.replicas = Some(Replicas { sessions, relay });
         self
     }
 }

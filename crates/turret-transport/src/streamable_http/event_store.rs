@@ -5,6 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
 use turret_core::types::JsonRpcMessage;
 
 /// Events a stream sent after a given event, for replay.
@@ -29,6 +30,19 @@ pub trait EventStore: Send + Sync + 'static {
     /// Forgets a stream (its request finished and the client has everything, or its session
     /// ended).
     fn remove<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, ()>;
+
+    /// The events of `stream` after `after` (one of its event ids, or `None` for those
+    /// appended from now on), each as it is appended, for as long as the caller listens: how
+    /// a replica serves a stream that another replica produces. A store used by one process
+    /// only may keep the default, which yields nothing (its streams' producers are local).
+    fn follow(
+        &self,
+        stream: &str,
+        after: Option<&str>,
+    ) -> BoxStream<'static, (String, JsonRpcMessage)> {
+        let _ = (stream, after);
+        Box::pin(futures_util::stream::empty())
+    }
 }
 
 /// A bounded in-memory [`EventStore`]: the newest `per_stream` events of the newest

@@ -50,6 +50,7 @@ mod get;
 mod headers;
 mod origin;
 mod post;
+pub mod replicas;
 mod serve;
 mod session;
 mod sse;
