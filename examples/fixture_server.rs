@@ -6,7 +6,13 @@
 //! ```text
 //! cargo run --example fixture_server              # serve on stdin/stdout
 //! cargo run --example fixture_server -- --http 127.0.0.1:3000
+//! cargo run --example fixture_server -- --http 127.0.0.1:3000 --redis redis://127.0.0.1:6379
+//! cargo run --example fixture_server -- --http 127.0.0.1:3000 --stateless
 //! ```
+//!
+//! `--redis` makes it one of several replicas behind a load balancer, sharing sessions and
+//! stream events through Redis; `--stateless` serves handshake-era clients without sessions
+//! (JSON answers, no server→client requests), which replicas can do with no shared state.
 //!
 //! The fixtures are grouped by kind, one function each: content tools, notification tools,
 //! tools that ask the client for something, multi round-trip (`input_required`) tools,
@@ -42,12 +48,17 @@ type FixtureRouter = Router<Fixtures>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let http = match (args.next().as_deref(), args.next(), args.next()) {
-        (None, _, _) => None,
-        (Some("--http"), Some(addr), None) => Some(addr),
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (http, sharing) = match args.as_slice() {
+        [] => (None, Sharing::None),
+        ["--http", addr] => (Some(*addr), Sharing::None),
+        ["--http", addr, "--redis", url] => (Some(*addr), Sharing::Redis(url)),
+        ["--http", addr, "--stateless"] => (Some(*addr), Sharing::Stateless),
         _ => {
-            eprintln!("usage: fixture_server [--http ADDR]  (no arguments: serve over stdio)");
+            eprintln!(
+                "usage: fixture_server [--http ADDR [--redis URL | --stateless]]  (no arguments: serve over stdio)"
+            );
             return ExitCode::from(2);
         }
     };
@@ -68,7 +79,7 @@ async fn main() -> ExitCode {
 
     let served = match http {
         None => turret::transport::serve_stdio(router).await,
-        Some(addr) => serve_http(router, &addr).await,
+        Some(addr) => serve_http(router, addr, sharing).await,
     };
     match served {
         Ok(()) => ExitCode::SUCCESS,
@@ -79,14 +90,38 @@ async fn main() -> ExitCode {
     }
 }
 
+/// What replicas of this server share.
+enum Sharing<'a> {
+    /// Nothing: one process.
+    None,
+    /// Sessions and stream events, in the Redis at this URL.
+    Redis(&'a str),
+    /// Nothing, because there are no sessions.
+    Stateless,
+}
+
 /// Streamable HTTP at `/mcp` (both eras) and the legacy HTTP+SSE pair at `/sse` +
 /// `/messages`, until Ctrl-C. Prints the bound address (useful with port 0).
-async fn serve_http(router: Router<Fixtures>, addr: &str) -> std::io::Result<()> {
+async fn serve_http(
+    router: Router<Fixtures>,
+    addr: &str,
+    sharing: Sharing<'_>,
+) -> std::io::Result<()> {
     use turret::transport::legacy_sse::LegacySseService;
     use turret::transport::streamable_http::{serve, StreamableHttpConfig, StreamableHttpService};
 
     // Quick reconnection for the suites' resumption scenarios.
     let config = StreamableHttpConfig::new().sse_retry(Some(std::time::Duration::from_millis(500)));
+    let config = match sharing {
+        Sharing::None => config,
+        Sharing::Redis(url) => {
+            let store = turret::redis::RedisStore::connect(url)
+                .await
+                .map_err(std::io::Error::other)?;
+            config.replicated(store)
+        }
+        Sharing::Stateless => config.stateless(),
+    };
     let legacy = LegacySseService::with_config(router.clone(), "/messages", config.clone());
     let mcp = StreamableHttpService::with_config(router, config);
     let app = axum::Router::new()

@@ -36,6 +36,7 @@
 //! | `turret-macros` | [`tool`], [`resource`], [`prompt`] | attribute macros over the builder |
 //! | `turret-proxy` | [`proxy`] | proxies, transport bridging, `mcpServers` gateways |
 //! | `turret-auth` | [`auth`] | OAuth 2.1: the resource-server layer and the client's flows |
+//! | `turret-redis` | [`redis`] | sessions and stream events in Redis, for replicas behind a load balancer |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -45,6 +46,7 @@ pub use turret_layers as layers;
 pub use turret_macros::{prompt, resource, tool};
 pub use turret_openapi as openapi;
 pub use turret_proxy as proxy;
+pub use turret_redis as redis;
 pub use turret_transport as transport;
 pub use turret_transport::run;
 

@@ -2,19 +2,22 @@
 //! `examples/proxy --http` (and `turret proxy --http`) bridging the fixture server run over
 //! stdio: the released suite
 //! (0.1.16, every server scenario including pending ones) and the pre-release suite with the
-//! 2026-07-28 requirement set.
+//! 2026-07-28 requirement set. The released suite also runs through nginx in front of two
+//! replicas of the fixture server sharing their sessions in Redis.
 
 #[path = "support/fixture.rs"]
 mod fixture;
+#[path = "support/replicas.rs"]
+mod replicas;
 
 use std::process::Command;
 use std::time::Duration;
 
-fn run_suite(server: fixture::HttpFixture, program: &str, args: &[&str]) -> (bool, String) {
+fn run_suite(url: &str, program: &str, args: &[&str]) -> (bool, String) {
     let program = fixture::harness_program(program);
     let mut command = Command::new(program);
     command
-        .args(["server", "--url", &server.url])
+        .args(["server", "--url", url])
         .args(args)
         .env("PATH", fixture::harness_path_env())
         .current_dir(std::env::temp_dir());
@@ -38,10 +41,11 @@ fn total(output: &str) -> (u32, u32) {
     (numbers[0], numbers[1])
 }
 
-/// Every check of the released suite passes, and at least `min_passed` ran.
-fn assert_released_suite_passes(server: fixture::HttpFixture, min_passed: u32) {
+/// Every check of the released suite passes against the server at `url`, and at least
+/// `min_passed` ran.
+fn assert_released_suite_passes(url: &str, min_passed: u32) {
     let (ok, output) = run_suite(
-        server,
+        url,
         "npm/node_modules/.bin/conformance",
         &["--suite", "all"],
     );
@@ -59,7 +63,7 @@ fn assert_released_suite_passes(server: fixture::HttpFixture, min_passed: u32) {
 
 fn assert_pre_release_suite_passes(server: fixture::HttpFixture) {
     let (ok, output) = run_suite(
-        server,
+        &server.url,
         "bin/conformance_next",
         &["--requirements", "2026-07-28"],
     );
@@ -89,7 +93,17 @@ const PROXIED_CHECKS: u32 = 43;
 
 #[test]
 fn released_suite_passes_every_server_scenario() {
-    assert_released_suite_passes(fixture::HttpFixture::start(), 45);
+    assert_released_suite_passes(&fixture::HttpFixture::start().url, 45);
+}
+
+#[test]
+fn released_suite_passes_through_a_balancer_over_two_replicas() {
+    let cluster = replicas::Cluster::start(2, true, "fixture_server: ", |redis| {
+        let mut command = Command::new(fixture::fixture_server());
+        command.args(["--http", "127.0.0.1:0", "--redis", redis.expect("redis")]);
+        command
+    });
+    assert_released_suite_passes(&cluster.nginx.url, 45);
 }
 
 #[test]
@@ -99,12 +113,15 @@ fn pre_release_suite_passes_the_2026_07_28_requirements() {
 
 #[test]
 fn released_suite_passes_through_a_proxy_bridging_stdio() {
-    assert_released_suite_passes(fixture::HttpFixture::proxied_stdio(), PROXIED_CHECKS);
+    assert_released_suite_passes(&fixture::HttpFixture::proxied_stdio().url, PROXIED_CHECKS);
 }
 
 #[test]
 fn released_suite_passes_through_turret_proxy() {
-    assert_released_suite_passes(fixture::HttpFixture::turret_proxied_stdio(), PROXIED_CHECKS);
+    assert_released_suite_passes(
+        &fixture::HttpFixture::turret_proxied_stdio().url,
+        PROXIED_CHECKS,
+    );
 }
 
 #[test]

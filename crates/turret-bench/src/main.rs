@@ -5,13 +5,15 @@
 //! cargo run --release -p turret-bench -- --mode hyper --response sse
 //! cargo run --release -p turret-bench -- --mode fixed            # the ceiling
 //! cargo run --release -p turret-bench -- --proxy http://127.0.0.1:3001/mcp
+//! cargo run --release -p turret-bench -- --redis redis://127.0.0.1:6379
 //! ```
 //!
 //! Modes: `axum` nests the MCP endpoint at `/mcp` in an axum router; `hyper` serves it on a
 //! bare hyper server (every path); `fixed` is no MCP at all but a bare hyper server answering
 //! every request with the fixed JSON-RPC body an `echo` of `hello` returns (the ceiling any
 //! server on this machine could reach). With `--proxy URL` the endpoint is a Turret proxy of
-//! the MCP server at URL instead of the local `echo` tool.
+//! the MCP server at URL instead of the local `echo` tool. With `--redis URL` it is one of
+//! several replicas sharing sessions through that Redis (`bench/scaling.sh`).
 //!
 //! Runs on one runtime thread: the comparison pins each server to one CPU.
 
@@ -48,10 +50,11 @@ struct Options {
     mode: String,
     response: ResponseMode,
     proxy: Option<String>,
+    redis: Option<String>,
 }
 
 const USAGE: &str = "usage: turret-echo [--addr 127.0.0.1:3000] [--mode axum|hyper|fixed] \
-                     [--response auto|json|sse] [--proxy URL]";
+                     [--response auto|json|sse] [--proxy URL] [--redis URL]";
 
 fn options() -> Result<Options, String> {
     let mut options = Options {
@@ -59,6 +62,7 @@ fn options() -> Result<Options, String> {
         mode: "axum".into(),
         response: ResponseMode::Auto,
         proxy: None,
+        redis: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -78,6 +82,7 @@ fn options() -> Result<Options, String> {
                 }
             }
             "--proxy" => options.proxy = Some(value()?),
+            "--redis" => options.redis = Some(value()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -89,7 +94,14 @@ where
     StreamableHttpService<S>: Clone,
     S: McpService,
 {
-    let config = StreamableHttpConfig::new().response_mode(options.response);
+    let mut config = StreamableHttpConfig::new().response_mode(options.response);
+    if let Some(url) = &options.redis {
+        // One replica of several: sessions and stream events in Redis.
+        let store = turret_redis::RedisStore::connect(url.as_str())
+            .await
+            .map_err(std::io::Error::other)?;
+        config = config.replicated(store);
+    }
     let mcp = StreamableHttpService::with_config(service, config);
     let listener = tokio::net::TcpListener::bind(&options.addr).await?;
     let addr = listener.local_addr()?;

@@ -54,6 +54,14 @@ pub struct ListenArgs {
     /// Serve on stdin/stdout.
     #[arg(long)]
     pub stdio: bool,
+    /// Run as one of several replicas behind a load balancer, sharing sessions and stream
+    /// events through the Redis at URL (HTTP only).
+    #[arg(long, value_name = "URL", conflicts_with = "stdio")]
+    pub redis: Option<String>,
+    /// Serve handshake-era clients without sessions: JSON answers, no server→client requests
+    /// (HTTP only; replicas need no shared state then).
+    #[arg(long, conflicts_with_all = ["stdio", "redis"])]
+    pub stateless: bool,
 }
 
 /// `turret serve`.

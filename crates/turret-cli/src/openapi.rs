@@ -39,6 +39,7 @@ pub async fn openapi_command(args: OpenapiArgs) -> ExitCode {
     let fallback = Listen::Http {
         addr: DEFAULT_ADDR,
         path: "/mcp".into(),
+        sharing: Default::default(),
     };
     let summary = vec![format!("generated from {}", args.spec)];
     match run(

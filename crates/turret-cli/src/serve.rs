@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use tower::Layer as _;
 use turret_core::McpService;
 use turret_proxy::{Backend, Proxy};
-use turret_transport::streamable_http::{serve, StreamableHttpService};
+use turret_transport::streamable_http::{serve, StreamableHttpConfig, StreamableHttpService};
 
 use crate::cli::{ListenArgs, ProxyArgs, ServeArgs};
 use crate::config::{build, AuthConfig, LoadedConfig, Transport};
@@ -25,7 +25,47 @@ pub enum Listen {
         addr: SocketAddr,
         /// The MCP endpoint's path.
         path: String,
+        /// What replicas share.
+        sharing: Sharing,
     },
+}
+
+/// What the replicas of an HTTP endpoint share.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Sharing {
+    /// Nothing: one process keeps its sessions.
+    #[default]
+    Nothing,
+    /// Sessions and stream events, in the Redis at this URL.
+    Redis(String),
+    /// Nothing, since handshake-era clients get no sessions.
+    Stateless,
+}
+
+impl Sharing {
+    fn from_flags(redis: Option<&String>, stateless: bool) -> Option<Self> {
+        match (redis, stateless) {
+            (Some(url), _) => Some(Self::Redis(url.clone())),
+            (None, true) => Some(Self::Stateless),
+            (None, false) => None,
+        }
+    }
+
+    /// The endpoint's configuration for this sharing.
+    async fn config(&self) -> std::io::Result<StreamableHttpConfig> {
+        let config = StreamableHttpConfig::new();
+        Ok(match self {
+            Self::Nothing => config,
+            Self::Stateless => config.stateless(),
+            Self::Redis(url) => {
+                let store = turret_redis::RedisStore::connect(url)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                tracing::info!(node = store.node(), "sharing sessions through {url}");
+                config.replicated(store)
+            }
+        })
+    }
 }
 
 /// Where servers listen unless told otherwise: loopback only.
@@ -37,16 +77,30 @@ pub const DEFAULT_ADDR: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
 impl Listen {
     /// The command line's choice, else `fallback`.
     pub fn resolve(args: &ListenArgs, fallback: Listen) -> Listen {
-        match (args.stdio, args.http) {
-            (true, _) => Listen::Stdio,
-            (false, Some(addr)) => Listen::Http {
+        let flags = Sharing::from_flags(args.redis.as_ref(), args.stateless);
+        match (args.stdio, args.http, fallback) {
+            (true, _, _) => Listen::Stdio,
+            (false, Some(addr), Listen::Http { path, sharing, .. }) => Listen::Http {
                 addr,
-                path: match fallback {
-                    Listen::Http { path, .. } => path,
-                    Listen::Stdio => "/mcp".into(),
-                },
+                path,
+                sharing: flags.unwrap_or(sharing),
             },
-            (false, None) => fallback,
+            (false, Some(addr), Listen::Stdio) => Listen::Http {
+                addr,
+                path: "/mcp".into(),
+                sharing: flags.unwrap_or_default(),
+            },
+            (false, None, Listen::Http {
+                addr,
+                path,
+                sharing,
+            }) => Listen::Http {
+                addr,
+                path,
+                sharing: flags.unwrap_or(sharing),
+            },
+            // --redis and --stateless are for HTTP; a stdio server has one client.
+            (false, None, Listen::Stdio) => Listen::Stdio,
         }
     }
 
@@ -54,6 +108,7 @@ impl Listen {
         Listen::Http {
             addr: DEFAULT_ADDR,
             path: "/mcp".into(),
+            sharing: Sharing::Nothing,
         }
     }
 }
@@ -84,6 +139,7 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
         Some(l) => Listen::Http {
             addr: l.address.unwrap_or(DEFAULT_ADDR),
             path: l.path.clone().unwrap_or_else(|| "/mcp".into()),
+            sharing: Sharing::from_flags(l.redis.as_ref(), l.stateless).unwrap_or_default(),
         },
         None => Listen::http_default(),
     };
@@ -130,8 +186,12 @@ pub async fn run<S: McpService>(
             tracing::info!("serving on stdio");
             turret_transport::serve_stdio(service).await
         }
-        Listen::Http { addr, path } => {
-            let mcp = StreamableHttpService::new(service);
+        Listen::Http {
+            addr,
+            path,
+            sharing,
+        } => {
+            let mcp = StreamableHttpService::with_config(service, sharing.config().await?);
             let app = axum::Router::new().route_service(&path, mcp.clone());
             let listener = tokio::net::TcpListener::bind(addr).await?;
             let url = format!("http://{}{path}", listener.local_addr()?);

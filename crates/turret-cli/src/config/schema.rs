@@ -100,6 +100,12 @@ pub struct ListenConfig {
     /// The HTTP path of the MCP endpoint (default `/mcp`).
     #[serde(default)]
     pub path: Option<String>,
+    /// The Redis replicas share sessions and stream events through (`redis://HOST:PORT`).
+    #[serde(default)]
+    pub redis: Option<String>,
+    /// Serve handshake-era clients without sessions (JSON answers only).
+    #[serde(default)]
+    pub stateless: bool,
 }
 
 impl ListenConfig {
@@ -108,6 +114,10 @@ impl ListenConfig {
             Some(path) if !path.starts_with('/') => Err(format!(
                 "[listen] path {path:?} must start with \"/\" (e.g. \"/mcp\")"
             )),
+            _ if self.stateless && self.redis.is_some() => Err(
+                "[listen] stateless and redis exclude each other: stateless replicas share nothing"
+                    .to_owned(),
+            ),
             _ => Ok(()),
         }
     }

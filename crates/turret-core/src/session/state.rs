@@ -89,6 +89,36 @@ impl SessionState {
         self.handshake.as_ref().map(|h| h.version)
     }
 
+    /// What the client offered in `initialize`, once it was answered.
+    pub fn capabilities(&self) -> Option<&ClientCapabilities> {
+        self.handshake.as_ref().map(|h| &*h.capabilities)
+    }
+
+    /// Who the client said it is in `initialize`, once it was answered.
+    pub fn client_info(&self) -> Option<&Implementation> {
+        self.handshake.as_ref().and_then(|h| h.client_info.as_deref())
+    }
+
+    /// The session-wide log level `logging/setLevel` changes.
+    pub fn log_level(&self) -> &SessionLogLevel {
+        &self.log_level
+    }
+
+    /// Settles the session as an `initialize` answered elsewhere did: how a replica takes up
+    /// a session another replica opened.
+    pub fn restore(
+        &mut self,
+        version: ProtocolVersion,
+        capabilities: ClientCapabilities,
+        client_info: Option<Implementation>,
+    ) {
+        self.handshake = Some(Handshake {
+            version,
+            capabilities: Arc::new(capabilities),
+            client_info: client_info.map(Arc::new),
+        });
+    }
+
     /// Types `r`, decides its era, and builds the [`Request`] with its [`RequestContext`]
     /// (`peer` is how the request's handler reaches the client). An `initialize` settles the
     /// session. Errors are the JSON-RPC errors to answer with: `-32602` for parameters of the

@@ -159,6 +159,17 @@ impl StreamableHttpConfig {
         self
     }
 
+    /// Serves handshake-era clients without sessions, as 2026-07-28 clients are served:
+    /// every POST stands alone and is answered with JSON, so any replica behind a load
+    /// balancer can answer any request with nothing shared. The price: no server→client
+    /// requests (sampling, elicitation, roots), no standalone stream, no resumption, no
+    /// progress or log notifications.
+    pub fn stateless(self) -> Self {
+        self.sessions(false)
+            .response_mode(ResponseMode::Json)
+            .standalone_stream(false)
+    }
+
     /// Whether GET opens the standalone server→client stream (default on; off answers 405).
     pub fn standalone_stream(mut self, on: bool) -> Self {
         self.standalone_stream = on;

@@ -7,10 +7,11 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 use tokio::sync::mpsc;
 use turret_core::types::ProtocolVersion;
-use turret_core::Identity;
+use turret_core::{Identity, McpService};
 
 use super::headers::{header, PROTOCOL_VERSION, SESSION_ID};
 use super::post::Accept;
+use super::replicated;
 use super::session::HttpSession;
 use super::sse::{keep_alive, Event};
 use super::stream::sse_response;
@@ -24,29 +25,24 @@ fn not_allowed(reason: &'static str) -> Response<ResponseBody> {
 }
 
 /// The session a GET or DELETE names, or the response refusing it.
-fn session_of<S, B>(
+async fn session_of<S: McpService>(
     shared: &Shared<S>,
-    req: &Request<B>,
+    req: &http::request::Parts,
 ) -> Result<Arc<HttpSession>, Box<Response<ResponseBody>>> {
-    let modern = header(req.headers(), PROTOCOL_VERSION)
+    let modern = header(&req.headers, PROTOCOL_VERSION)
         .and_then(ProtocolVersion::parse)
         .is_some_and(ProtocolVersion::is_sessionless);
     // 2026-07-28 has no sessions and no GET stream; neither has an endpoint without sessions.
     if modern || !shared.config.sessions {
         return Err(Box::new(not_allowed("this endpoint takes POST only")));
     }
-    let Some(id) = header(req.headers(), SESSION_ID) else {
+    let Some(id) = header(&req.headers, SESSION_ID) else {
         return Err(Box::new(not_allowed(
             "GET and DELETE need an Mcp-Session-Id",
         )));
     };
-    shared
-        .sessions
-        .get(
-            id,
-            shared.config.session_idle,
-            req.extensions().get::<Identity>(),
-        )
+    replicated::find(shared, id, req.extensions.get::<Identity>())
+        .await?
         .ok_or_else(|| {
             Box::new(plain(
                 StatusCode::NOT_FOUND,
@@ -55,19 +51,23 @@ fn session_of<S, B>(
         })
 }
 
-pub(crate) async fn open<S, B>(shared: &Arc<Shared<S>>, req: Request<B>) -> Response<ResponseBody> {
-    let session = match session_of(shared, &req) {
+pub(crate) async fn open<S: McpService, B>(
+    shared: &Arc<Shared<S>>,
+    req: Request<B>,
+) -> Response<ResponseBody> {
+    let (req, _body) = req.into_parts();
+    let session = match session_of(shared, &req).await {
         Ok(s) => s,
         Err(r) => return *r,
     };
-    if !Accept::of(req.headers()).sse {
+    if !Accept::of(&req.headers).sse {
         return plain(
             StatusCode::NOT_ACCEPTABLE,
             "Accept must allow text/event-stream",
         );
     }
     let (live, body) = mpsc::unbounded_channel::<Bytes>();
-    if let Some(last) = header(req.headers(), "last-event-id") {
+    if let Some(last) = header(&req.headers, "last-event-id") {
         return match resume(shared, &session, last, live).await {
             true => sse_response(body),
             false => plain(
@@ -78,6 +78,10 @@ pub(crate) async fn open<S, B>(shared: &Arc<Shared<S>>, req: Request<B>) -> Resp
     }
     if !shared.config.standalone_stream {
         return not_allowed("no standalone stream on this endpoint");
+    }
+    if shared.config.replicas.is_some() {
+        replicated::follow_standalone(shared, &session, None, &live);
+        return sse_response(body);
     }
     session.attach_standalone(live.clone());
     tokio::spawn(keep_open(
@@ -114,7 +118,7 @@ async fn keep_open(
 
 /// Replays what a stream sent after `last` and, if its call is still running, makes `live`
 /// its connection. `false` when the id is unknown.
-async fn resume<S>(
+async fn resume<S: McpService>(
     shared: &Shared<S>,
     session: &HttpSession,
     last: &str,
@@ -127,6 +131,10 @@ async fn resume<S>(
     // Only this session's streams: event ids of other sessions are not ours to replay.
     if !stream.starts_with(&*session.id) {
         return false;
+    }
+    if shared.config.replicas.is_some() && stream == replicated::standalone_name(&session.id) {
+        replicated::follow_standalone(shared, session, Some(last), &live);
+        return true;
     }
     let slot = session
         .streams
@@ -153,6 +161,8 @@ async fn resume<S>(
                 s.live = Some(live.clone());
             }
         }
+        // Another replica's call, still running or not: follow it from the shared store.
+        None if replicated::follow_call(shared, session, &stream, last, &live) => {}
         None => replay(
             store
                 .replay_after(last)
@@ -164,10 +174,19 @@ async fn resume<S>(
     true
 }
 
-pub(crate) fn delete<S, B>(shared: &Shared<S>, req: &Request<B>) -> Response<ResponseBody> {
-    match session_of(shared, req) {
+pub(crate) async fn delete<S: McpService, B>(
+    shared: &Shared<S>,
+    req: Request<B>,
+) -> Response<ResponseBody> {
+    let (req, _body) = req.into_parts();
+    match session_of(shared, &req).await {
         Ok(session) => {
             shared.sessions.remove(&session.id);
+            if let Some(replicas) = &shared.config.replicas {
+                if let Err(e) = replicas.sessions.remove(&session.id).await {
+                    tracing::warn!(error = %e, "could not end a session in the shared store");
+                }
+            }
             plain(StatusCode::NO_CONTENT, "")
         }
         Err(r) => *r,

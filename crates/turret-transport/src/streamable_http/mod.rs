@@ -50,6 +50,7 @@ mod get;
 mod headers;
 mod origin;
 mod post;
+mod replicated;
 pub mod replicas;
 mod serve;
 mod session;
@@ -85,6 +86,21 @@ pub(crate) struct Shared<S> {
     pub(crate) config: StreamableHttpConfig,
     pub(crate) sessions: Sessions,
     pub(crate) shutdown: CancellationToken,
+    /// Set once the task taking answers forwarded by other replicas runs.
+    listening: std::sync::Once,
+}
+
+impl<S> Shared<S> {
+    /// What a new session of this endpoint knows of the other replicas, if replicated.
+    pub(crate) fn replica_link(&self) -> Option<session::ReplicaLink> {
+        self.config
+            .replicas
+            .as_ref()
+            .map(|r| session::ReplicaLink {
+                node: r.relay.node().into(),
+                events: self.config.event_store.clone(),
+            })
+    }
 }
 
 impl<S> Clone for StreamableHttpService<S> {
@@ -120,6 +136,7 @@ where
                 config,
                 sessions: Sessions::default(),
                 shutdown: CancellationToken::new(),
+                listening: std::sync::Once::new(),
             }),
         }
     }
@@ -168,6 +185,14 @@ where
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let shared = self.shared.clone();
+        if let Some(replicas) = &shared.config.replicas {
+            // Started on the first request, inside the runtime that serves the endpoint.
+            shared.listening.call_once(|| {
+                let answers = replicas.relay.answers();
+                let weak = Arc::downgrade(&shared);
+                tokio::spawn(replicated::take_answers(weak, answers, shared.shutdown.clone()));
+            });
+        }
         Box::pin(async move {
             if let Err(reason) = origin::check(req.headers(), &shared.config) {
                 return Ok(plain(StatusCode::FORBIDDEN, reason));
@@ -175,7 +200,7 @@ where
             Ok(match *req.method() {
                 Method::POST => post::handle(shared, req).await,
                 Method::GET => get::open(&shared, req).await,
-                Method::DELETE => get::delete(&shared, &req),
+                Method::DELETE => get::delete(&shared, req).await,
                 _ => {
                     let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "use POST, GET or DELETE");
                     r.headers_mut().insert(

@@ -20,6 +20,7 @@ use turret_core::McpService;
 use turret_core::{BoxError, Identity, McpError, Peer, PeerSink};
 
 use super::headers::{self, header, PROTOCOL_VERSION, SESSION_ID};
+use super::replicated;
 use super::session::{ask, HttpSession};
 use super::sse::Event;
 use super::stream::{
@@ -264,11 +265,11 @@ where
     let config = &shared.config;
     let initialize = matches!(&message, JsonRpcMessage::Request(r) if r.method == "initialize");
     let era = if initialize && config.sessions {
-        Era::Session(
-            shared
-                .sessions
-                .create(config.session_idle, parts.extensions.get::<Identity>()),
-        )
+        Era::Session(shared.sessions.create(
+            config.session_idle,
+            parts.extensions.get::<Identity>(),
+            shared.replica_link(),
+        ))
     } else if !config.sessions {
         // Without sessions a client's version can only come from its header.
         Era::Stateless(header_version.unwrap_or(ProtocolVersion::V2025_03_26))
@@ -280,18 +281,17 @@ where
                     "missing Mcp-Session-Id: send initialize first",
                 )
             }
-            Some(id) => match shared.sessions.get(
-                id,
-                config.session_idle,
-                parts.extensions.get::<Identity>(),
-            ) {
-                Some(s) => Era::Session(s),
-                None => {
+            Some(id) => match replicated::find(&shared, id, parts.extensions.get::<Identity>())
+                .await
+            {
+                Ok(Some(s)) => Era::Session(s),
+                Ok(None) => {
                     return plain(
                         StatusCode::NOT_FOUND,
                         "unknown or ended session: initialize again",
                     )
                 }
+                Err(refused) => return *refused,
             },
         }
     };
@@ -306,7 +306,25 @@ where
             )
             .await
         }
-        JsonRpcMessage::Request(r) => run(shared, r, parts, accept, era).await,
+        JsonRpcMessage::Request(r) => {
+            let session = match &era {
+                Era::Session(s) => Some(s.clone()),
+                _ => None,
+            };
+            if let Some(s) = &session {
+                if let Err(refused) = replicated::remember_change(&shared, s, &r).await {
+                    return *refused;
+                }
+            }
+            let response = run(shared.clone(), r, parts, accept, era).await;
+            match session {
+                Some(s) if initialize => match replicated::remember_initialize(&shared, &s).await {
+                    Ok(()) => response,
+                    Err(refused) => *refused,
+                },
+                _ => response,
+            }
+        }
         JsonRpcMessage::Notification(n) => {
             if let Era::Session(session) = &era {
                 cancel(session, n);
@@ -315,13 +333,13 @@ where
         }
         JsonRpcMessage::Response(r) => {
             if let Era::Session(session) = &era {
-                session.outstanding.complete(&r.id, Ok(r.result));
+                replicated::deliver_answer(&shared, session, r.id, Ok(r.result)).await;
             }
             accepted()
         }
         JsonRpcMessage::Error(e) => {
             if let (Era::Session(session), Some(id)) = (&era, e.id) {
-                session.outstanding.complete(&id, Err(e.error));
+                replicated::deliver_answer(&shared, session, id, Err(e.error)).await;
             }
             accepted()
         }
@@ -566,7 +584,7 @@ async fn respond<S>(
     };
     match session {
         Some(session) => {
-            let stream = session.next_stream_id();
+            let stream = session.next_stream_id(&id);
             if version >= ProtocolVersion::V2025_11_25 {
                 // Priming: an id to resume from even before the first message.
                 let priming = Event {

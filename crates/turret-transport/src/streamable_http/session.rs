@@ -17,6 +17,8 @@ use turret_core::types::{
 };
 use turret_core::{Identity, McpError, Peer, PeerSink};
 
+use super::event_store::EventStore;
+use super::replicas::SessionRecord;
 use super::sse::Event;
 use super::stream::Slot;
 
@@ -28,13 +30,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Debug, Default)]
 pub(crate) struct Outstanding {
     next: AtomicI64,
+    /// With replicas, ids are `{node}-{n}` strings: unique across replicas, and they name
+    /// the replica an answer POSTed elsewhere must travel to.
+    node: Option<Arc<str>>,
     waiting: Mutex<HashMap<RequestId, oneshot::Sender<Result<Value, ErrorObject>>>>,
 }
 
 impl Outstanding {
     /// A fresh id and the receiver its answer will arrive on.
     pub(crate) fn open(&self) -> (RequestId, oneshot::Receiver<Result<Value, ErrorObject>>) {
-        let id = RequestId::Number(self.next.fetch_add(1, Ordering::Relaxed) + 1);
+        let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = match &self.node {
+            Some(node) => RequestId::String(format!("{node}-{n}")),
+            None => RequestId::Number(n),
+        };
         let (tx, rx) = oneshot::channel();
         lock(&self.waiting).insert(id.clone(), tx);
         (id, rx)
@@ -83,8 +92,34 @@ where
         .map_err(|e| McpError::internal(format!("the client's answer was malformed: {e}")))
 }
 
+/// The replica a request id of [`Outstanding`] names, when it names one.
+pub(crate) fn node_of(id: &RequestId) -> Option<&str> {
+    match id {
+        RequestId::String(s) => s.split_once('-').map(|(node, _)| node),
+        RequestId::Number(_) => None,
+    }
+}
+
 /// How many messages wait for a standalone stream that is not open.
 const BACKLOG: usize = 128;
+
+/// What a session of a replicated endpoint knows of the other replicas.
+#[derive(Clone)]
+pub(crate) struct ReplicaLink {
+    /// This replica's name.
+    pub(crate) node: Arc<str>,
+    /// The shared event store: the standalone stream goes through it, so whichever replica
+    /// holds the client's GET delivers what any replica sends.
+    pub(crate) events: Arc<dyn EventStore>,
+}
+
+impl std::fmt::Debug for ReplicaLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplicaLink")
+            .field("node", &self.node)
+            .finish_non_exhaustive()
+    }
+}
 
 /// One handshake-era session.
 #[derive(Debug)]
@@ -102,6 +137,9 @@ pub(crate) struct HttpSession {
     last_used: Mutex<Instant>,
     pub(crate) closed: CancellationToken,
     next_stream: AtomicU64,
+    pub(crate) replica: Option<ReplicaLink>,
+    /// The shared record as this replica last applied it (replicated endpoints).
+    pub(crate) applied: Mutex<Option<SessionRecord>>,
 }
 
 #[derive(Debug, Default)]
@@ -111,18 +149,27 @@ struct Standalone {
 }
 
 impl HttpSession {
-    pub(crate) fn new(id: Arc<str>, owner: Option<&Identity>) -> Arc<Self> {
+    pub(crate) fn new(
+        id: Arc<str>,
+        owner: Option<&str>,
+        replica: Option<ReplicaLink>,
+    ) -> Arc<Self> {
         let session = Arc::new(Self {
             id: id.clone(),
-            owner: owner.map(|i| i.subject().into()),
+            owner: owner.map(Into::into),
             state: Mutex::new(SessionState::with_id(id)),
-            outstanding: Outstanding::default(),
+            outstanding: Outstanding {
+                node: replica.as_ref().map(|r| r.node.clone()),
+                ..Outstanding::default()
+            },
             in_flight: Mutex::default(),
             streams: Mutex::default(),
             standalone: Mutex::default(),
             last_used: Mutex::new(Instant::now()),
             closed: CancellationToken::new(),
             next_stream: AtomicU64::new(0),
+            replica,
+            applied: Mutex::default(),
         });
         let peer = Peer::new(SessionPeer(Arc::downgrade(&session)));
         let mut state = lock(&session.state);
@@ -140,10 +187,20 @@ impl HttpSession {
         lock(&self.last_used).elapsed()
     }
 
-    /// A stream id unique in this session (and free of `_`, which event ids use).
-    pub(crate) fn next_stream_id(&self) -> String {
+    /// The subject that owns the session, if any.
+    pub(crate) fn owner(&self) -> Option<&str> {
+        self.owner.as_deref()
+    }
+
+    /// A stream id unique in this session (and free of `_`, which event ids use). With
+    /// replicas it also names this replica and the request, so another replica resuming
+    /// the stream can tell whether its producer still lives and answer for it if not.
+    pub(crate) fn next_stream_id(&self, request: &RequestId) -> String {
         let n = self.next_stream.fetch_add(1, Ordering::Relaxed);
-        format!("{}-{n}", self.id)
+        match &self.replica {
+            Some(r) => super::replicated::stream_name(&self.id, &r.node, n, request),
+            None => format!("{}-{n}", self.id),
+        }
     }
 
     /// Attaches a standalone GET stream, replacing an earlier one, and flushes the backlog.
@@ -155,8 +212,14 @@ impl HttpSession {
         s.live = Some(live);
     }
 
-    /// Sends on the standalone stream, or keeps the message for when one opens.
-    fn send_standalone(&self, message: JsonRpcMessage) -> bool {
+    /// Sends on the standalone stream: through the shared store when replicated (the GET
+    /// may be held by any replica), else to the open GET, or kept for when one opens.
+    async fn send_standalone(&self, message: JsonRpcMessage) -> bool {
+        if let Some(r) = &self.replica {
+            let stream = super::replicated::standalone_name(&self.id);
+            r.events.append(&stream, &message).await;
+            return true;
+        }
         let mut s = lock(&self.standalone);
         if let Some(live) = &s.live {
             if live
@@ -189,13 +252,16 @@ struct SessionPeer(std::sync::Weak<HttpSession>);
 
 impl PeerSink for SessionPeer {
     fn notify(&self, notification: ServerNotification) -> BoxFuture<'static, ()> {
-        if let Some(session) = self.0.upgrade() {
-            session.send_standalone(JsonRpcMessage::Notification(JsonRpcNotification {
-                method: notification.method().to_owned(),
-                params: notification.params_value(),
-            }));
-        }
-        Box::pin(async {})
+        let session = self.0.upgrade();
+        Box::pin(async move {
+            if let Some(session) = session {
+                let message = JsonRpcMessage::Notification(JsonRpcNotification {
+                    method: notification.method().to_owned(),
+                    params: notification.params_value(),
+                });
+                session.send_standalone(message).await;
+            }
+        })
     }
 
     fn request(
@@ -207,7 +273,7 @@ impl PeerSink for SessionPeer {
             let session = session.ok_or_else(|| McpError::internal("the session has ended"))?;
             let s = session.clone();
             ask(&session.outstanding, request, |m| async move {
-                s.send_standalone(m)
+                s.send_standalone(m).await
             })
             .await
         })
@@ -232,12 +298,24 @@ pub(crate) struct Sessions {
 
 impl Sessions {
     /// A new session with a 256-bit random id (hex: visible ASCII, as the spec requires).
-    pub(crate) fn create(&self, idle: Duration, owner: Option<&Identity>) -> Arc<HttpSession> {
+    pub(crate) fn create(
+        &self,
+        idle: Duration,
+        owner: Option<&Identity>,
+        replica: Option<ReplicaLink>,
+    ) -> Arc<HttpSession> {
         let mut bytes = [0u8; 32];
         // Session ids must not be guessable; without OS randomness there is no safe fallback.
         getrandom::fill(&mut bytes).expect("the OS random number generator is unavailable");
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let session = HttpSession::new(id.into(), owner);
+        self.insert(
+            HttpSession::new(id.into(), owner.map(Identity::subject), replica),
+            idle,
+        )
+    }
+
+    /// Keeps `session` (new here: opened here, or taken up from another replica).
+    pub(crate) fn insert(&self, session: Arc<HttpSession>, idle: Duration) -> Arc<HttpSession> {
         let mut all = lock(&self.by_id);
         // Sweep idle sessions as new ones are born, at most once per `SWEEP_EVERY`: no timer
         // task, and the cost of a sweep is spread over the sessions opened since the last.
@@ -253,8 +331,14 @@ impl Sessions {
                 keep
             });
         }
-        all.insert(session.id.clone(), session.clone());
-        session
+        // Two requests may take up the same session at once: the first one kept wins.
+        all.entry(session.id.clone()).or_insert(session).clone()
+    }
+
+    /// The session with this id if this replica holds it, without any check: for answers
+    /// another replica forwards, already checked there.
+    pub(crate) fn peek(&self, id: &str) -> Option<Arc<HttpSession>> {
+        lock(&self.by_id).get(id).cloned()
     }
 
     /// The live session with this id, if `caller` is who opened it. A session of another
@@ -308,17 +392,17 @@ mod tests {
     fn an_idle_session_is_refused_before_it_is_swept_and_swept_later() {
         let idle = Duration::from_millis(20);
         let sessions = Sessions::default();
-        let old = sessions.create(idle, None);
+        let old = sessions.create(idle, None, None);
         std::thread::sleep(idle * 2);
         // Within SWEEP_EVERY of the last sweep: the new session does not walk the others…
-        let new = sessions.create(idle, None);
+        let new = sessions.create(idle, None, None);
         assert_eq!(lock(&sessions.by_id).len(), 2);
         // …yet the idle one is not served.
         assert!(sessions.get(&old.id, idle, None).is_none());
         assert!(sessions.get(&new.id, idle, None).is_some());
         // Once SWEEP_EVERY has passed, the next session sweeps out the idle ones.
         std::thread::sleep(SWEEP_EVERY);
-        let _third = sessions.create(idle, None);
+        let _third = sessions.create(idle, None, None);
         let ids: Vec<_> = lock(&sessions.by_id).keys().cloned().collect();
         assert!(!ids.contains(&new.id), "{ids:?}");
     }
