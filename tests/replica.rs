@@ -90,7 +90,10 @@ async fn replica_takes_up_a_session_the_other_opened() {
     // A log level set on one replica holds on the other: at `error`, the logging tool's
     // debug, info and warning messages are filtered out on both.
     let set = lb
-        .session_post(&session, &rpc(5, "logging/setLevel", json!({"level": "error"})))
+        .session_post(
+            &session,
+            &rpc(5, "logging/setLevel", json!({"level": "error"})),
+        )
         .send()
         .await;
     assert_eq!(set.status, StatusCode::OK);
@@ -102,7 +105,10 @@ async fn replica_takes_up_a_session_the_other_opened() {
             .await;
         checked.insert(upstream(&reply));
         let (result, before) = answer(&mut reply.sse(), &json!(id)).await;
-        assert_eq!(result["result"]["content"][0]["text"], "Logging tool executed");
+        assert_eq!(
+            result["result"]["content"][0]["text"],
+            "Logging tool executed"
+        );
         let levels: Vec<&Value> = before.iter().map(|m| &m["params"]["level"]).collect();
         assert_eq!(levels, [&json!("error")], "{before:?}");
     }
@@ -171,7 +177,10 @@ async fn replica_relays_an_elicitation_answer_to_the_replica_that_asked() {
     for round in 0..2 {
         let id = 10 + round;
         let reply = lb
-            .session_post(&session, &tool_call(id, "test_elicitation", json!({"message": "Who are you?"})))
+            .session_post(
+                &session,
+                &tool_call(id, "test_elicitation", json!({"message": "Who are you?"})),
+            )
             .send()
             .await;
         let asker = upstream(&reply);
@@ -185,9 +194,15 @@ async fn replica_relays_an_elicitation_answer_to_the_replica_that_asked() {
         });
         let posted = lb.session_post(&session, &answer_body).send().await;
         assert_eq!(posted.status, StatusCode::ACCEPTED, "{posted:?}");
-        assert_ne!(upstream(&posted), asker, "the answer went to the other replica");
+        assert_ne!(
+            upstream(&posted),
+            asker,
+            "the answer went to the other replica"
+        );
         let (result, _) = answer(&mut sse, &json!(id)).await;
-        let text = result["result"]["content"][0]["text"].as_str().unwrap_or_default();
+        let text = result["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or_default();
         assert!(text.contains(&format!("ada{round}")), "{result}");
     }
 }
@@ -200,7 +215,10 @@ async fn replica_killed_mid_stream_the_client_goes_on_with_the_other() {
 
     // A call that reports progress, then waits for the user: mid-stream when we kill.
     let reply = lb
-        .session_post(&session, &tool_call(1, "test_streaming_elicitation", json!({})))
+        .session_post(
+            &session,
+            &tool_call(1, "test_streaming_elicitation", json!({})),
+        )
         .send()
         .await;
     let victim = cluster.index_of(&upstream(&reply));
@@ -231,7 +249,11 @@ async fn replica_killed_mid_stream_the_client_goes_on_with_the_other() {
     assert_eq!(error["error"]["code"], -32603, "{error}");
     let message = error["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("replica"), "{message}");
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 
     // The session goes on, on the surviving replica.
     for id in 2..=4 {
@@ -245,13 +267,23 @@ async fn replica_set_without_shared_state_serves_stateless_clients() {
     let cluster = fixture_replicas(false);
     let lb = TestServer::remote(&cluster.nginx.url);
     let init = lb
-        .post(&rpc(0, "initialize", http_support::initialize_params(LATEST, json!({}), ("t", "0"))))
+        .post(&rpc(
+            0,
+            "initialize",
+            http_support::initialize_params(LATEST, json!({}), ("t", "0")),
+        ))
         .send()
         .await;
     assert_eq!(init.status, StatusCode::OK);
-    assert!(init.header("mcp-session-id").is_none(), "stateless: no session");
+    assert!(
+        init.header("mcp-session-id").is_none(),
+        "stateless: no session"
+    );
     let body = init.json().await;
-    let version = body["result"]["protocolVersion"].as_str().unwrap().to_owned();
+    let version = body["result"]["protocolVersion"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut served = HashSet::new();
     for id in 1..=4 {
         let reply = lb
@@ -295,10 +327,12 @@ async fn replica_gateways_forward_a_backend_elicitation_from_either_replica() {
     let turret = fixture::binary("turret-cli", "turret");
     let cluster = Cluster::start(2, true, "turret: serving ", |url| {
         let mut command = Command::new(&turret);
-        command
-            .arg("serve")
-            .arg(&config)
-            .args(["--http", "127.0.0.1:0", "--redis", url.expect("redis")]);
+        command.arg("serve").arg(&config).args([
+            "--http",
+            "127.0.0.1:0",
+            "--redis",
+            url.expect("redis"),
+        ]);
         command
     });
     let lb = TestServer::remote(&cluster.nginx.url);
@@ -328,11 +362,16 @@ async fn replica_gateways_forward_a_backend_elicitation_from_either_replica() {
         assert_eq!(posted.status, StatusCode::ACCEPTED);
         assert_ne!(upstream(&posted), asker);
         let (result, _) = answer(&mut sse, &json!(id)).await;
-        let text = result["result"]["content"][0]["text"].as_str().unwrap_or_default();
+        let text = result["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or_default();
         assert!(text.contains(&format!("grace{round}")), "{result}");
         askers.insert(asker);
         // One more request, so that round-robin sends the next call to the other replica.
-        let ping = lb.session_post(&session, &rpc(30 + round, "ping", json!({}))).send().await;
+        let ping = lb
+            .session_post(&session, &rpc(30 + round, "ping", json!({})))
+            .send()
+            .await;
         assert_eq!(ping.status, StatusCode::OK);
     }
     assert_eq!(askers.len(), 2, "both replicas proxied a call: {askers:?}");

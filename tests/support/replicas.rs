@@ -60,7 +60,14 @@ impl Redis {
         let port = free_port();
         let mut child = Command::new(program("redis-server", "redis-server"))
             .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no", "--protected-mode", "yes"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -184,7 +191,9 @@ impl Cluster {
     ) -> Self {
         let redis = redis.then(Redis::start);
         let replicas: Vec<HttpFixture> = (0..count)
-            .map(|_| HttpFixture::spawn(&mut replica(redis.as_ref().map(|r| r.url.as_str())), prefix))
+            .map(|_| {
+                HttpFixture::spawn(&mut replica(redis.as_ref().map(|r| r.url.as_str())), prefix)
+            })
             .collect();
         let addrs: Vec<String> = replicas
             .iter()

@@ -58,6 +58,7 @@ impl Sharing {
             Self::Nothing => config,
             Self::Stateless => config.stateless(),
             Self::Redis(url) => {
+                use turret_transport::streamable_http::replicas::Relay as _;
                 let store = turret_redis::RedisStore::connect(url)
                     .await
                     .map_err(std::io::Error::other)?;
@@ -90,11 +91,15 @@ impl Listen {
                 path: "/mcp".into(),
                 sharing: flags.unwrap_or_default(),
             },
-            (false, None, Listen::Http {
-                addr,
-                path,
-                sharing,
-            }) => Listen::Http {
+            (
+                false,
+                None,
+                Listen::Http {
+                    addr,
+                    path,
+                    sharing,
+                },
+            ) => Listen::Http {
                 addr,
                 path,
                 sharing: flags.unwrap_or(sharing),

@@ -96,7 +96,9 @@ impl SessionState {
 
     /// Who the client said it is in `initialize`, once it was answered.
     pub fn client_info(&self) -> Option<&Implementation> {
-        self.handshake.as_ref().and_then(|h| h.client_info.as_deref())
+        self.handshake
+            .as_ref()
+            .and_then(|h| h.client_info.as_deref())
     }
 
     /// The session-wide log level `logging/setLevel` changes.

@@ -50,8 +50,8 @@ mod get;
 mod headers;
 mod origin;
 mod post;
-mod replicated;
 pub mod replicas;
+mod replicated;
 mod serve;
 mod session;
 mod sse;
@@ -90,16 +90,34 @@ pub(crate) struct Shared<S> {
     listening: std::sync::Once,
 }
 
-impl<S> Shared<S> {
+impl<S: Send + Sync + 'static> Shared<S> {
+    /// Starts taking the answers other replicas forward here (once; needs a runtime). Done
+    /// when the endpoint is made inside a runtime, else on its first request: before any
+    /// request of this replica could ask the client something.
+    fn listen_to_replicas(self: &Arc<Self>) {
+        let Some(replicas) = &self.config.replicas else {
+            return;
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        self.listening.call_once(|| {
+            let answers = replicas.relay.answers();
+            let weak = Arc::downgrade(self);
+            tokio::spawn(replicated::take_answers(
+                weak,
+                answers,
+                self.shutdown.clone(),
+            ));
+        });
+    }
+
     /// What a new session of this endpoint knows of the other replicas, if replicated.
     pub(crate) fn replica_link(&self) -> Option<session::ReplicaLink> {
-        self.config
-            .replicas
-            .as_ref()
-            .map(|r| session::ReplicaLink {
-                node: r.relay.node().into(),
-                events: self.config.event_store.clone(),
-            })
+        self.config.replicas.as_ref().map(|r| session::ReplicaLink {
+            node: r.relay.node().into(),
+            events: self.config.event_store.clone(),
+        })
     }
 }
 
@@ -130,15 +148,15 @@ where
 
     /// An endpoint serving `service` with `config`.
     pub fn with_config(service: S, config: StreamableHttpConfig) -> Self {
-        Self {
-            shared: Arc::new(Shared {
-                service: InputRequiredLayer::new().layer(service),
-                config,
-                sessions: Sessions::default(),
-                shutdown: CancellationToken::new(),
-                listening: std::sync::Once::new(),
-            }),
-        }
+        let shared = Arc::new(Shared {
+            service: InputRequiredLayer::new().layer(service),
+            config,
+            sessions: Sessions::default(),
+            shutdown: CancellationToken::new(),
+            listening: std::sync::Once::new(),
+        });
+        shared.listen_to_replicas();
+        Self { shared }
     }
 }
 
@@ -185,14 +203,7 @@ where
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let shared = self.shared.clone();
-        if let Some(replicas) = &shared.config.replicas {
-            // Started on the first request, inside the runtime that serves the endpoint.
-            shared.listening.call_once(|| {
-                let answers = replicas.relay.answers();
-                let weak = Arc::downgrade(&shared);
-                tokio::spawn(replicated::take_answers(weak, answers, shared.shutdown.clone()));
-            });
-        }
+        shared.listen_to_replicas();
         Box::pin(async move {
             if let Err(reason) = origin::check(req.headers(), &shared.config) {
                 return Ok(plain(StatusCode::FORBIDDEN, reason));

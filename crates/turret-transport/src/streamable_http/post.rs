@@ -281,18 +281,18 @@ where
                     "missing Mcp-Session-Id: send initialize first",
                 )
             }
-            Some(id) => match replicated::find(&shared, id, parts.extensions.get::<Identity>())
-                .await
-            {
-                Ok(Some(s)) => Era::Session(s),
-                Ok(None) => {
-                    return plain(
-                        StatusCode::NOT_FOUND,
-                        "unknown or ended session: initialize again",
-                    )
+            Some(id) => {
+                match replicated::find(&shared, id, parts.extensions.get::<Identity>()).await {
+                    Ok(Some(s)) => Era::Session(s),
+                    Ok(None) => {
+                        return plain(
+                            StatusCode::NOT_FOUND,
+                            "unknown or ended session: initialize again",
+                        )
+                    }
+                    Err(refused) => return *refused,
                 }
-                Err(refused) => return *refused,
-            },
+            }
         }
     };
     match message {

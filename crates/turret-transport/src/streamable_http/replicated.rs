@@ -44,7 +44,10 @@ pub(crate) fn stream_name(session: &str, node: &str, n: u64, request: &RequestId
 
 /// The replica producing a call's stream, and the request it answers.
 fn producer_of<'a>(session: &str, stream: &'a str) -> Option<(&'a str, RequestId)> {
-    let mut parts = stream.strip_prefix(session)?.strip_prefix('-')?.splitn(3, '-');
+    let mut parts = stream
+        .strip_prefix(session)?
+        .strip_prefix('-')?
+        .splitn(3, '-');
     let (node, _n, hex) = (parts.next()?, parts.next()?, parts.next()?);
     let bytes = (0..hex.len())
         .step_by(2)
@@ -75,7 +78,12 @@ pub(crate) async fn find<S: McpService>(
     let Some(replicas) = &shared.config.replicas else {
         return Ok(local);
     };
-    let Some(record) = replicas.sessions.load(id, idle).await.map_err(unavailable)? else {
+    let Some(record) = replicas
+        .sessions
+        .load(id, idle)
+        .await
+        .map_err(unavailable)?
+    else {
         if local.is_some() {
             shared.sessions.remove(id);
         }
@@ -103,7 +111,11 @@ pub(crate) async fn find<S: McpService>(
 /// Brings this replica's copy of a session up to its shared record: the log level, and the
 /// subscriptions made or dropped on other replicas (replayed through the service, so the
 /// router's notifier knows them here too).
-async fn reconcile<S: McpService>(shared: &Shared<S>, session: &HttpSession, record: SessionRecord) {
+async fn reconcile<S: McpService>(
+    shared: &Shared<S>,
+    session: &HttpSession,
+    record: SessionRecord,
+) {
     let before = {
         let mut applied = session.applied.lock().unwrap_or_else(|e| e.into_inner());
         if applied.as_ref() == Some(&record) {
@@ -206,8 +218,7 @@ pub(crate) async fn remember_change<S: McpService>(
     };
     match r.method.as_str() {
         "logging/setLevel" => {
-            let Some(level) = param("level").and_then(|l| LoggingLevel::deserialize(l).ok())
-            else {
+            let Some(level) = param("level").and_then(|l| LoggingLevel::deserialize(l).ok()) else {
                 return Ok(()); // the request itself will be refused
             };
             replicas
@@ -355,10 +366,8 @@ async fn pump<F, Fut>(
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let mut check = tokio::time::interval_at(
-        tokio::time::Instant::now() + LIVENESS_CHECK,
-        LIVENESS_CHECK,
-    );
+    let mut check =
+        tokio::time::interval_at(tokio::time::Instant::now() + LIVENESS_CHECK, LIVENESS_CHECK);
     loop {
         tokio::select! {
             event = events.next() => {
@@ -408,7 +417,10 @@ mod tests {
             assert_eq!(producer_of("sess", &name), Some(("node1", id)));
         }
         assert_eq!(producer_of("sess", &standalone_name("sess")), None);
-        assert_eq!(producer_of("other", &stream_name("sess", "n", 0, &RequestId::Number(1))), None);
+        assert_eq!(
+            producer_of("other", &stream_name("sess", "n", 0, &RequestId::Number(1))),
+            None
+        );
         assert_eq!(producer_of("sess", "sess-n-1-zz"), None);
     }
 }
