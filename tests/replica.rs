@@ -378,3 +378,49 @@ async fn replica_gateways_forward_a_backend_elicitation_from_either_replica() {
     drop(cluster);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replica_set_answers_503_while_redis_is_down_and_recovers() {
+    let mut cluster = fixture_replicas(true);
+    let lb = TestServer::remote(&cluster.nginx.url);
+    let session = lb.initialize(LATEST, json!({})).await;
+    let redis_port = cluster.redis.as_ref().unwrap().port();
+
+    // Redis gone: every replica says so at once (503, retry later), never hangs or leaks why.
+    drop(cluster.redis.take());
+    for id in 1..=2 {
+        let started = Instant::now();
+        let reply = lb
+            .session_post(&session, &tool_call(id, "test_simple_text", json!({})))
+            .send()
+            .await;
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{reply:?}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        let text = reply.text().await;
+        assert!(text.contains("retry"), "{text}");
+        assert!(!text.contains("redis://"), "{text}");
+    }
+
+    // Redis back (empty: it kept nothing): the replicas reconnect by themselves; the old
+    // session is gone (404, the client initializes again) and a new one works on both.
+    cluster.redis = Some(replicas::Redis::start_on(redis_port));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let gone = loop {
+        let reply = lb
+            .session_post(&session, &tool_call(3, "test_simple_text", json!({})))
+            .send()
+            .await;
+        if reply.status != StatusCode::SERVICE_UNAVAILABLE || Instant::now() > deadline {
+            break reply.status;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(gone, StatusCode::NOT_FOUND);
+    let session = lb.initialize(LATEST, json!({})).await;
+    let mut served = HashSet::new();
+    for id in 4..=5 {
+        let (replica, _) = call_text(&lb, &session, id, "test_simple_text").await;
+        served.insert(replica);
+    }
+    assert_eq!(served.len(), 2, "{served:?}");
+}

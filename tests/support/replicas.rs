@@ -57,7 +57,11 @@ pub struct Redis {
 
 impl Redis {
     pub fn start() -> Self {
-        let port = free_port();
+        Self::start_on(free_port())
+    }
+
+    /// A Redis on `port` (to bring one back where it was).
+    pub fn start_on(port: u16) -> Self {
         let mut child = Command::new(program("redis-server", "redis-server"))
             .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
             .args([
@@ -77,6 +81,10 @@ impl Redis {
             child,
             url: format!("redis://127.0.0.1:{port}"),
         }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port")
     }
 }
 
