@@ -54,3 +54,8 @@ pub use turret_transport::run;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// `docs/scaling.md`'s example, compiled as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/scaling.md")]
+pub struct ScalingDoctests;

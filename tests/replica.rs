@@ -395,7 +395,11 @@ async fn replica_set_answers_503_while_redis_is_down_and_recovers() {
             .send()
             .await;
         assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{reply:?}");
-        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
         let text = reply.text().await;
         assert!(text.contains("retry"), "{text}");
         assert!(!text.contains("redis://"), "{text}");

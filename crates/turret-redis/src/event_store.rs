@@ -204,7 +204,7 @@ impl EventStore for RedisStore {
         Box::pin(self.replay(event_id))
     }
 
-    fn remove<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, ()> {
+    fn remove_stream<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let removed: RedisResult<()> = redis::cmd("DEL")
                 .arg(self.keys.events(stream))

@@ -2,7 +2,7 @@
 //! `Last-Event-ID` (handshake era).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
@@ -29,7 +29,7 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Forgets a stream (its request finished and the client has everything, or its session
     /// ended).
-    fn remove<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, ()>;
+    fn remove_stream<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, ()>;
 
     /// The events of `stream` after `after` (one of its event ids, or `None` for those
     /// appended from now on), each as it is appended, for as long as the caller listens: how
@@ -49,9 +49,22 @@ pub trait EventStore: Send + Sync + 'static {
 /// `streams` streams.
 #[derive(Debug)]
 pub struct MemoryEventStore {
-    inner: Mutex<Streams>,
+    inner: Arc<Inner>,
     per_stream: usize,
     streams: usize,
+}
+
+#[derive(Debug)]
+struct Inner {
+    streams: Mutex<Streams>,
+    /// Bumped on every append, to wake followers.
+    appended: tokio::sync::watch::Sender<u64>,
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Streams> {
+        self.streams.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 #[derive(Debug, Default)]
@@ -76,14 +89,17 @@ impl MemoryEventStore {
     /// A store keeping `per_stream` events of each of the newest `streams` streams.
     pub fn new(per_stream: usize, streams: usize) -> Self {
         Self {
-            inner: Mutex::default(),
+            inner: Arc::new(Inner {
+                streams: Mutex::default(),
+                appended: tokio::sync::watch::Sender::new(0),
+            }),
             per_stream: per_stream.max(1),
             streams: streams.max(1),
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Streams> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock()
     }
 }
 
@@ -111,6 +127,8 @@ impl EventStore for MemoryEventStore {
             log.events.pop_front();
         }
         log.events.push_back((seq, message.clone()));
+        drop(s);
+        self.inner.appended.send_modify(|n| *n = n.wrapping_add(1));
         let id = format!("{stream}_{seq}");
         Box::pin(async move { id })
     }
@@ -138,12 +156,76 @@ impl EventStore for MemoryEventStore {
         Box::pin(async move { replay })
     }
 
-    fn remove<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, ()> {
+    fn remove_stream<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, ()> {
         let mut s = self.lock();
         if s.by_id.remove(stream).is_some() {
             s.order.retain(|id| id != stream);
         }
         Box::pin(async {})
+    }
+
+    /// Several endpoints of one process sharing this store follow each other's streams
+    /// ([`MemoryReplicas`](super::replicas::MemoryReplicas)).
+    fn follow(
+        &self,
+        stream: &str,
+        after: Option<&str>,
+    ) -> BoxStream<'static, (String, JsonRpcMessage)> {
+        let start = match after {
+            Some(id) => parse(id).filter(|(s, _)| *s == stream).map(|(_, seq)| seq),
+            None => Some(self.lock().by_id.get(stream).map_or(0, |log| log.next)),
+        };
+        let Some(last) = start else {
+            return Box::pin(futures_util::stream::empty());
+        };
+        let state = Follower {
+            inner: self.inner.clone(),
+            appended: self.inner.appended.subscribe(),
+            stream: stream.to_owned(),
+            last,
+            pending: VecDeque::new(),
+        };
+        Box::pin(futures_util::stream::unfold(state, Follower::next))
+    }
+}
+
+/// Where a [`MemoryEventStore::follow`] stands.
+struct Follower {
+    inner: Arc<Inner>,
+    appended: tokio::sync::watch::Receiver<u64>,
+    stream: String,
+    last: u64,
+    pending: VecDeque<(u64, JsonRpcMessage)>,
+}
+
+impl Follower {
+    async fn next(mut self) -> Option<((String, JsonRpcMessage), Self)> {
+        loop {
+            if let Some((seq, message)) = self.pending.pop_front() {
+                self.last = seq;
+                let id = format!("{}_{seq}", self.stream);
+                return Some(((id, message), self));
+            }
+            // Marked seen before reading, so an append in between still wakes us.
+            self.appended.borrow_and_update();
+            self.pending = self
+                .inner
+                .lock()
+                .by_id
+                .get(&self.stream)
+                .map(|log| {
+                    let last = self.last;
+                    log.events
+                        .iter()
+                        .filter(|(seq, _)| *seq > last)
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            if self.pending.is_empty() && self.appended.changed().await.is_err() {
+                return None;
+            }
+        }
     }
 }
 
@@ -185,5 +267,25 @@ mod tests {
         store.append("b", &msg(1)).await;
         store.append("c", &msg(1)).await;
         assert!(store.replay_after(&ids[3]).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_follower_gets_later_events_as_they_come() {
+        use futures_util::StreamExt as _;
+        let store = MemoryEventStore::default();
+        let first = store.append("a", &msg(1)).await;
+        let mut from_first = store.follow("a", Some(&first));
+        let mut from_now = store.follow("a", None);
+        assert!(store.follow("a", Some("b_1")).next().await.is_none());
+        let second = store.append("a", &msg(2)).await;
+        store.append("other", &msg(9)).await;
+        let third = store.append("a", &msg(3)).await;
+        for follower in [&mut from_first, &mut from_now] {
+            let got = [
+                follower.next().await.unwrap(),
+                follower.next().await.unwrap(),
+            ];
+            assert_eq!([&got[0].0, &got[1].0], [&second, &third]);
+        }
     }
 }

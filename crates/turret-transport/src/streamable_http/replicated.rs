@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tower::ServiceExt as _;
 use turret_core::types::{
-    ErrorObject, JsonRpcError, JsonRpcMessage, JsonRpcRequest, LoggingLevel, RequestId,
+    ErrorObject, Implementation, JsonRpcError, JsonRpcMessage, JsonRpcRequest, LoggingLevel,
+    RequestId,
 };
 use turret_core::{Identity, McpError, McpService, Peer};
 
@@ -94,18 +95,49 @@ pub(crate) async fn find<S: McpService>(
     }
     let session = match local {
         Some(s) => s,
-        None => {
-            let s = HttpSession::new(id.into(), record.owner.as_deref(), shared.replica_link());
-            s.state.lock().unwrap_or_else(|e| e.into_inner()).restore(
-                record.protocol_version,
-                record.capabilities.clone(),
-                record.client_info.clone(),
-            );
-            shared.sessions.insert(s, idle)
-        }
+        None => take_up(shared, id, &record).await,
     };
     reconcile(shared, &session, record).await;
     Ok(Some(session))
+}
+
+/// This replica's copy of a session another replica opened. Its `initialize` is replayed
+/// through the service, so the service knows the session as its opener does (a router's
+/// notifier sends it list changes from here too).
+async fn take_up<S: McpService>(
+    shared: &Shared<S>,
+    id: &str,
+    record: &SessionRecord,
+) -> Arc<HttpSession> {
+    let idle = shared.config.session_idle;
+    let fresh = HttpSession::new(id.into(), record.owner.as_deref(), shared.replica_link());
+    let restore = |s: &HttpSession| {
+        s.state.lock().unwrap_or_else(|e| e.into_inner()).restore(
+            record.protocol_version,
+            record.capabilities.clone(),
+            record.client_info.clone(),
+        );
+    };
+    // Settled before anyone else can find it here.
+    restore(&fresh);
+    let session = shared.sessions.insert(fresh.clone(), idle);
+    if !Arc::ptr_eq(&session, &fresh) {
+        return session; // another request took it up first
+    }
+    let params = json!({
+        "protocolVersion": record.protocol_version,
+        "capabilities": record.capabilities,
+        "clientInfo": record.client_info.clone().unwrap_or_else(|| Implementation {
+            name: "unknown".into(),
+            version: "0".into(),
+            ..Implementation::default()
+        }),
+    });
+    replay(shared, &session, "initialize", params).await;
+    // The replayed initialize settled the version this replica would negotiate; the session
+    // keeps the one its opener settled.
+    restore(&session);
+    session
 }
 
 /// Brings this replica's copy of a session up to its shared record: the log level, and the
@@ -142,21 +174,34 @@ async fn reconcile<S: McpService>(
                 .map(|uri| (uri, "resources/unsubscribe")),
         );
     for (uri, method) in changes {
-        let r = JsonRpcRequest {
-            id: RequestId::String("turret-replica".into()),
-            method: method.into(),
-            params: Some(json!({ "uri": uri })),
-        };
-        let prepared = session
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .prepare(r, &Peer::detached());
-        if let Ok(request) = prepared {
-            if let Err(e) = shared.service.clone().oneshot(request).await {
-                tracing::warn!(%uri, error = %e, "could not renew a subscription taken up from another replica");
-            }
-        }
+        replay(shared, session, method, json!({ "uri": uri })).await;
+    }
+}
+
+/// Runs a request of the session through the service as if the client had sent it here,
+/// for what it sets up in the service (the answer is not needed).
+async fn replay<S: McpService>(
+    shared: &Shared<S>,
+    session: &HttpSession,
+    method: &str,
+    params: Value,
+) {
+    let r = JsonRpcRequest {
+        id: RequestId::String("turret-replica".into()),
+        method: method.into(),
+        params: Some(params),
+    };
+    let prepared = session
+        .state
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .prepare(r, &Peer::detached());
+    let outcome = match prepared {
+        Ok(request) => shared.service.clone().oneshot(request).await.err(),
+        Err(e) => Some(e.into()),
+    };
+    if let Some(e) = outcome {
+        tracing::warn!(%method, error = %e, "could not renew a session taken up from another replica");
     }
 }
 

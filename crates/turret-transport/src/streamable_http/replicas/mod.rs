@@ -6,15 +6,19 @@
 //! One process needs none of this: by default sessions live in the endpoint's memory. Give
 //! the endpoint a store shared by every replica (the `turret-redis` crate implements all
 //! three traits on Redis) with [`StreamableHttpConfig::replicated`](super::StreamableHttpConfig::replicated).
+//! [`MemoryReplicas`] implements them in memory, for endpoints of one process standing in
+//! for replicas in tests. `docs/scaling.md` has the deployment picture.
 //!
 //! What each replica still keeps to itself: the tasks running its calls, the live SSE
 //! connections it holds, and the requests it sent to the client and waits on. A call does
 //! not move when its replica dies: a client resuming that call's stream elsewhere gets an
 //! error naming what happened, and the session itself goes on.
 
+mod memory;
 mod relay;
 mod session_store;
 
+pub use memory::{MemoryReplica, MemoryReplicas};
 pub use relay::{Answer, Relay};
 pub use session_store::{MemorySessionStore, SessionRecord, SessionStore};
 
