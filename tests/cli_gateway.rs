@@ -11,6 +11,7 @@ mod peers;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use serde_json::json;
 use turret::client::Client;
@@ -266,6 +267,11 @@ fn bad_configs_are_refused_with_where_and_why() {
             "[backends.a]\ncommand = \"x\"\nsession_policy = \"sometimes\"\n",
             "unknown session_policy \"sometimes\"",
         ),
+        (
+            "stateless-and-redis",
+            "[listen]\nredis = \"redis://127.0.0.1:6379\"\nstateless = true\n\n[backends.a]\ncommand = \"x\"\n",
+            "stateless and redis exclude each other",
+        ),
     ];
     for (name, text, expected) in cases {
         let path = config_file(name, text);
@@ -375,4 +381,23 @@ fn openapi_dump_prints_the_generated_components() {
         .unwrap();
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/spec.yaml"));
+}
+
+#[test]
+fn a_replica_that_cannot_reach_redis_exits_with_the_reason() {
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    let output = fixture::run_with_timeout(
+        Command::new(turret()).args([
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--redis",
+            "redis://127.0.0.1:1",
+        ]),
+        Duration::from_secs(20),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("connecting to Redis failed"), "{stderr}");
+    assert!(!stderr.contains("turret: serving"), "{stderr}");
 }
