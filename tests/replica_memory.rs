@@ -7,6 +7,7 @@
 mod http_support;
 
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use http::StatusCode;
 use http_support::{tool_call, Session, Sse, TestServer};
@@ -183,4 +184,13 @@ async fn replica_in_memory_sends_a_list_change_to_the_stream_the_other_holds() {
     assert_eq!(changed.status, StatusCode::OK);
     let (_, message) = standalone.next_message().await.expect("the list change");
     assert_eq!(message["method"], "notifications/tools/list_changed");
+    // Ended through `b`, the session's stream on `a` ends too (within a liveness check).
+    let deleted = b.delete().in_session(&session).send().await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let ended = standalone.next_event_within(Duration::from_secs(5)).await;
+    assert_eq!(
+        ended,
+        Ok(None),
+        "the stream went on after the session ended"
+    );
 }

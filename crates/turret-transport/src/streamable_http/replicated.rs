@@ -376,23 +376,28 @@ pub(crate) fn follow_call<S>(
 }
 
 /// Serves a session's standalone stream from the shared store: what any replica sends to
-/// the session from now on (or after `last`, when resuming), until the client goes.
+/// the session from now on (or after `last`, when resuming), until the client goes or the
+/// session ends, here or on another replica (an open stream keeps the session in use).
 pub(crate) fn follow_standalone<S>(
     shared: &Shared<S>,
     session: &HttpSession,
     last: Option<&str>,
     live: &mpsc::UnboundedSender<Bytes>,
 ) {
+    let Some(replicas) = &shared.config.replicas else {
+        return;
+    };
     let events = shared
         .config
         .event_store
         .follow(&standalone_name(&session.id), last);
     let (live, shutdown) = (live.clone(), shared.shutdown.clone());
-    let closed = session.closed.clone();
+    let (closed, id) = (session.closed.clone(), session.id.clone());
+    let (store, idle) = (replicas.sessions.clone(), shared.config.session_idle);
     tokio::spawn(async move {
         let ended = || {
-            let closed = closed.clone();
-            async move { closed.is_cancelled() }
+            let (closed, id, store) = (closed.clone(), id.clone(), store.clone());
+            async move { closed.is_cancelled() || matches!(store.load(&id, idle).await, Ok(None)) }
         };
         pump(events, live, shutdown, None, ended).await;
     });
