@@ -111,8 +111,8 @@ impl StreamableHttpClient {
     }
 
     http_service_fn! {
-        /// Sends the HTTP requests with `service` instead of the built-in client (hyper-util's
-        /// pooled client over plain TCP with `TCP_NODELAY`): a client with TLS, a proxy, or tower
+        /// Sends the HTTP requests with `service` instead of the built-in client (pooled
+        /// HTTP/1.1 connections over plain TCP with `TCP_NODELAY`): a client with TLS, a proxy, or tower
         /// layers of your own (retries, tracing, auth). Any `tower::Service` from
         /// `http::Request<Full<Bytes>>` to `http::Response<B>` will do.
         pub fn http_service<S, B>(mut self, service: S) -> Self {

@@ -1,6 +1,6 @@
 //! The state one HTTP client transport shares between its sink (outgoing messages), its
-//! background tasks (one per request, the standalone GET stream, the legacy SSE stream) and
-//! its stream of incoming messages.
+//! background tasks (the standalone GET stream, the legacy SSE stream) and its stream of
+//! incoming messages, which also drives the requests in flight (see [`super::incoming`]).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,16 +17,17 @@ use http::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use http::{Method, Request, Response, Uri};
 use http_body_util::Full;
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 use turret_core::types::{
     ErrorCode, ErrorObject, JsonRpcError, JsonRpcMessage, JsonRpcRequest, RequestId,
 };
-use turret_core::{BoxError, Incoming, Transport};
+use turret_core::{BoxError, Transport};
 
 use super::headers::{self, ACCEPT_POST, ACCEPT_SSE, LAST_EVENT_ID, MCP_PROTOCOL_VERSION};
+use super::incoming::{Inbox, IncomingStream};
 use super::param_headers::{self, ParamHeader};
 use super::service::{HttpService, ResponseBody};
 use super::{exchange, standalone};
@@ -70,7 +71,7 @@ struct InFlight {
     method: String,
     /// Carries 2026-07-28 `_meta` (no session, no resumption; closing is cancelling).
     modern: bool,
-    task: Option<AbortHandle>,
+    task: Option<futures_util::future::AbortHandle>,
 }
 
 struct State {
@@ -107,7 +108,7 @@ impl Target {
 
 pub(crate) struct Shared {
     pub(crate) config: Config,
-    incoming: mpsc::UnboundedSender<Incoming>,
+    inbox: Arc<Inbox>,
     state: Mutex<State>,
     /// Serializes re-initialization after a 404.
     pub(crate) renewing: tokio::sync::Mutex<()>,
@@ -118,10 +119,10 @@ pub(crate) struct Shared {
 impl Shared {
     /// A transport over `config`, with its shared state.
     pub(crate) fn transport(config: Config) -> (Transport, Arc<Self>) {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let inbox = Arc::<Inbox>::default();
         let shared = Arc::new(Self {
             config,
-            incoming: tx,
+            inbox: inbox.clone(),
             state: Mutex::new(State {
                 legacy_endpoint: None,
                 session: Session::default(),
@@ -132,15 +133,7 @@ impl Shared {
             renewing: tokio::sync::Mutex::new(()),
             closed: CancellationToken::new(),
         });
-        let closed = shared.closed.clone();
-        let stream = futures_util::stream::unfold((rx, closed), |(mut rx, closed)| async move {
-            let item = tokio::select! {
-                biased;
-                item = rx.recv() => item,
-                () = closed.cancelled() => None,
-            };
-            item.map(|item| (item, (rx, closed)))
-        });
+        let stream = IncomingStream::new(inbox, shared.closed.clone());
         let sink = HttpSink {
             shared: shared.clone(),
             pending: None,
@@ -259,7 +252,7 @@ impl Shared {
                 self.observe(&entry, &mut r.result);
             }
         }
-        let _ = self.incoming.send(Ok(message));
+        self.inbox.push(Ok(message));
     }
 
     fn observe(&self, entry: &InFlight, result: &mut Value) {
@@ -338,7 +331,8 @@ impl Shared {
         request
     }
 
-    /// Queues one outgoing message. Requests run in the background (they may take long);
+    /// Queues one outgoing message. Requests are sent at once and then run in the incoming
+    /// stream (they may take long);
     /// notifications and responses return a future the sink finishes before it takes the
     /// next message, so the server sees them in order (`notifications/initialized` before
     /// the requests that follow it).
@@ -390,7 +384,9 @@ impl Shared {
                 },
             );
         }
-        let task = self.spawn(exchange::request(self.clone(), request, modern));
+        let task = self
+            .inbox
+            .start(exchange::request(self.clone(), request, modern));
         if let Some(entry) = self.lock().in_flight.get_mut(&id) {
             entry.task = Some(task);
         }

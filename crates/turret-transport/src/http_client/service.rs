@@ -1,18 +1,15 @@
 //! The HTTP client underneath: any `tower::Service` from `http::Request` to `http::Response`,
-//! erased to one type; by default hyper-util's pooled client over plain TCP with
-//! `TCP_NODELAY`.
-
-use std::time::Duration;
+//! erased to one type; by default the built-in pooled HTTP/1.1 client (see [`super::pool`]).
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt as _, Full};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use tower::util::BoxCloneSyncService;
 use tower::ServiceExt as _;
 use turret_core::BoxError;
+
+use super::pool::Pool;
 
 /// The body of a response, whatever the HTTP client's own body type.
 pub(crate) type ResponseBody = UnsyncBoxBody<Bytes, BoxError>;
@@ -21,19 +18,9 @@ pub(crate) type ResponseBody = UnsyncBoxBody<Bytes, BoxError>;
 pub(crate) type HttpService =
     BoxCloneSyncService<Request<Full<Bytes>>, Response<ResponseBody>, BoxError>;
 
-/// How long connecting to the server may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The default client: hyper-util's legacy client (connection pool, HTTP/1.1) over plain
-/// TCP, `TCP_NODELAY` set, every resolved address tried in turn.
+/// The default client.
 pub(crate) fn default_service() -> HttpService {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
-    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(30))
-        .build(connector);
-    erase(client)
+    erase(Pool::default())
 }
 
 /// Writes a function generic over an HTTP client service `S` answering with bodies `B`,
@@ -91,10 +78,15 @@ pub(crate) fn media_type(headers: &HeaderMap) -> String {
 /// The longest non-streaming body read (16 MiB).
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
-/// Reads a whole (non-streaming) body, up to 16 MiB.
+/// Reads a whole (non-streaming) body, up to 16 MiB. Stops as soon as the body says it has
+/// ended (a `Content-Length` body read through), without waiting for the connection to
+/// signal the end: that wait is one more task switch per response.
 pub(crate) async fn read_body(mut body: ResponseBody) -> Result<Bytes, String> {
     let mut out = bytes::BytesMut::new();
-    while let Some(frame) = body.frame().await {
+    while !http_body::Body::is_end_stream(&body) {
+        let Some(frame) = body.frame().await else {
+            break;
+        };
         let frame = frame.map_err(|e| format!("reading the response body failed: {e}"))?;
         if let Ok(data) = frame.into_data() {
             if out.len() + data.len() > MAX_BODY {
