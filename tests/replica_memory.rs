@@ -74,7 +74,7 @@ async fn replicas(gate: Arc<Notify>) -> (TestServer, TestServer) {
     };
     let set = MemoryReplicas::new();
     let serve = |router: Router| {
-        let config = StreamableHttpConfig::new().replicated(set.replica());
+        let config = set.join(StreamableHttpConfig::new());
         TestServer::start(StreamableHttpService::with_config(router, config))
     };
     (serve(router()).await, serve(router()).await)

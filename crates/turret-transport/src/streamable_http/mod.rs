@@ -98,7 +98,8 @@ impl<S: Send + Sync + 'static> Shared<S> {
         let Some(replicas) = &self.config.replicas else {
             return;
         };
-        if tokio::runtime::Handle::try_current().is_err() {
+        // Checked on every request: the common case is one atomic load.
+        if self.listening.is_completed() || tokio::runtime::Handle::try_current().is_err() {
             return;
         }
         self.listening.call_once(|| {

@@ -3,21 +3,20 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use tokio::sync::mpsc;
-use turret_core::types::{JsonRpcMessage, LoggingLevel};
 
-use super::{Answer, MemorySessionStore, Relay, SessionRecord, SessionStore, StoreError};
-use crate::streamable_http::event_store::{EventStore, MemoryEventStore, Replay};
+use super::{Answer, MemorySessionStore, Relay, StoreError};
+use crate::streamable_http::event_store::MemoryEventStore;
+use crate::streamable_http::StreamableHttpConfig;
 
 type Inboxes = Mutex<HashMap<String, mpsc::UnboundedSender<Answer>>>;
 
-/// The in-memory counterpart of a shared store: endpoints of one process, each given its own
-/// [`replica`](Self::replica), share sessions and stream events and relay answers as
-/// replicas behind a balancer would. For tests of a replicated deployment without Redis.
+/// The in-memory counterpart of a shared store: endpoints of one process, each configured
+/// by [`join`](Self::join), share sessions and stream events and relay answers as replicas
+/// behind a balancer would. For tests of a replicated deployment without Redis.
 ///
 /// ```
 /// use turret_core::{tool_fn, Router};
@@ -26,14 +25,8 @@ type Inboxes = Mutex<HashMap<String, mpsc::UnboundedSender<Answer>>>;
 ///
 /// let replicas = MemoryReplicas::new();
 /// let router = Router::new().tool("hi", tool_fn(|| async { "hi" }));
-/// let a = StreamableHttpService::with_config(
-///     router.clone(),
-///     StreamableHttpConfig::new().replicated(replicas.replica()),
-/// );
-/// let b = StreamableHttpService::with_config(
-///     router,
-///     StreamableHttpConfig::new().replicated(replicas.replica()),
-/// );
+/// let a = StreamableHttpService::with_config(router.clone(), replicas.join(StreamableHttpConfig::new()));
+/// let b = StreamableHttpService::with_config(router, replicas.join(StreamableHttpConfig::new()));
 /// // A session `a` opens, `b` serves too.
 /// # let _ = (a, b);
 /// ```
@@ -51,8 +44,14 @@ impl MemoryReplicas {
         Self::default()
     }
 
-    /// A new replica of the set, alive until dropped (the endpoint holds it).
-    pub fn replica(&self) -> Arc<MemoryReplica> {
+    /// `config` for a new replica of the set: the set's session and event stores, and a
+    /// relay of its own, alive as long as the endpoint holds it.
+    pub fn join(&self, config: StreamableHttpConfig) -> StreamableHttpConfig {
+        config.replicated_with(self.sessions.clone(), self.events.clone(), self.relay())
+    }
+
+    /// A new replica's relay, alive until dropped.
+    fn relay(&self) -> Arc<MemoryReplica> {
         let node = format!("m{}", self.next.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = mpsc::unbounded_channel();
         lock(&self.inboxes).insert(node.clone(), tx);
@@ -68,9 +67,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// One replica of a [`MemoryReplicas`] set.
+/// One replica's [`Relay`] in a [`MemoryReplicas`] set.
 #[derive(Debug)]
-pub struct MemoryReplica {
+pub(crate) struct MemoryReplica {
     set: MemoryReplicas,
     node: String,
     answers: Mutex<Option<mpsc::UnboundedReceiver<Answer>>>,
@@ -111,67 +110,5 @@ impl Relay for MemoryReplica {
     fn is_live<'a>(&'a self, node: &'a str) -> BoxFuture<'a, bool> {
         let live = lock(&self.set.inboxes).contains_key(node);
         Box::pin(std::future::ready(live))
-    }
-}
-
-impl SessionStore for MemoryReplica {
-    fn create<'a>(
-        &'a self,
-        id: &'a str,
-        record: &'a SessionRecord,
-        idle: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.set.sessions.create(id, record, idle)
-    }
-
-    fn load<'a>(
-        &'a self,
-        id: &'a str,
-        idle: Duration,
-    ) -> BoxFuture<'a, Result<Option<SessionRecord>, StoreError>> {
-        self.set.sessions.load(id, idle)
-    }
-
-    fn set_log_level<'a>(
-        &'a self,
-        id: &'a str,
-        level: LoggingLevel,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.set.sessions.set_log_level(id, level)
-    }
-
-    fn set_subscribed<'a>(
-        &'a self,
-        id: &'a str,
-        uri: &'a str,
-        on: bool,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.set.sessions.set_subscribed(id, uri, on)
-    }
-
-    fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
-        self.set.sessions.remove(id)
-    }
-}
-
-impl EventStore for MemoryReplica {
-    fn append<'a>(&'a self, stream: &'a str, message: &'a JsonRpcMessage) -> BoxFuture<'a, String> {
-        self.set.events.append(stream, message)
-    }
-
-    fn replay_after<'a>(&'a self, event_id: &'a str) -> BoxFuture<'a, Option<Replay>> {
-        self.set.events.replay_after(event_id)
-    }
-
-    fn remove_stream<'a>(&'a self, stream: &'a str) -> BoxFuture<'a, ()> {
-        self.set.events.remove_stream(stream)
-    }
-
-    fn follow(
-        &self,
-        stream: &str,
-        after: Option<&str>,
-    ) -> BoxStream<'static, (String, JsonRpcMessage)> {
-        self.set.events.follow(stream, after)
     }
 }

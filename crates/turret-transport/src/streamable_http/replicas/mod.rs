@@ -18,7 +18,7 @@ mod memory;
 mod relay;
 mod session_store;
 
-pub use memory::{MemoryReplica, MemoryReplicas};
+pub use memory::MemoryReplicas;
 pub use relay::{Answer, Relay};
 pub use session_store::{MemorySessionStore, SessionRecord, SessionStore};
 
