@@ -84,6 +84,7 @@ impl HttpClient {
 
     /// GETs `url` and reads a JSON body of at most `limit` bytes: the bytes of a 2xx answer,
     /// else an error naming the status.
+    #[cfg(feature = "server")]
     pub(crate) async fn get_json(&self, url: &http::Uri, limit: usize) -> Result<Bytes, BoxError> {
         let mut request = Request::new(Full::default());
         *request.uri_mut() = url.clone();
@@ -120,6 +121,7 @@ impl HttpClient {
 
     /// Sends `request` and reads the whole answer (at most `limit` bytes), whatever its
     /// status: the OAuth client reads error bodies and `Location` headers too.
+    #[cfg(feature = "client")]
     pub(crate) async fn send(
         &self,
         request: Request<Full<Bytes>>,

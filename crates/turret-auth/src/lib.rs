@@ -53,24 +53,52 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Feature flags
+//!
+//! Both sides are on by default; with `default-features = false` pick one.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `server` | the resource server: [`AuthLayer`], [`JwtVerifier`], [`ProtectedResourceMetadata`], [`ToolScopesLayer`] |
+//! | `client` | [`client`]: tokens for Turret's HTTP client (discovery, PKCE, registration, refresh, DPoP) |
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "server")]
 mod bearer;
+#[cfg(feature = "server")]
 mod challenge;
+#[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "server")]
 mod error;
+#[cfg(any(feature = "server", feature = "client"))]
 mod http_client;
+#[cfg(feature = "server")]
 mod jwt;
+#[cfg(feature = "server")]
 mod layer;
+#[cfg(feature = "server")]
 mod metadata;
+#[cfg(feature = "server")]
 mod tool_scopes;
+#[cfg(feature = "server")]
 mod verifier;
 
+#[cfg(feature = "server")]
 pub use error::AuthError;
+#[cfg(any(feature = "server", feature = "client"))]
 pub use http_client::HttpClient;
+#[cfg(any(feature = "server", feature = "client"))]
 pub use jsonwebtoken::Algorithm;
+#[cfg(feature = "server")]
 pub use jwt::{JwtConfigError, JwtVerifier, JwtVerifierBuilder};
+#[cfg(feature = "server")]
 pub use layer::{Auth, AuthLayer, ResponseBody, ResponseFuture};
+#[cfg(feature = "server")]
 pub use metadata::{MetadataService, ProtectedResourceMetadata};
+#[cfg(feature = "server")]
 pub use tool_scopes::{ToolScopes, ToolScopesLayer};
+#[cfg(feature = "server")]
 pub use verifier::{StaticTokens, TokenVerifier};

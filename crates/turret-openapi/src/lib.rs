@@ -40,7 +40,9 @@
 //! | feature | default | what |
 //! |---|---|---|
 //! | `axum` | yes | [`from_axum`] |
+//! | `yaml` | yes | YAML text in [`Spec::parse`] (JSON needs no feature) |
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "axum")]

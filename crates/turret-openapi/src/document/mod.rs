@@ -37,13 +37,25 @@ pub struct Spec {
     version: Version,
 }
 
+#[cfg(feature = "yaml")]
+fn from_yaml(text: &str) -> Result<Node, Error> {
+    serde_norway::from_str(text).map_err(|e| Error::Syntax(e.to_string()))
+}
+
+#[cfg(not(feature = "yaml"))]
+fn from_yaml(_: &str) -> Result<Node, Error> {
+    Err(Error::Syntax(
+        "YAML needs turret-openapi's `yaml` feature (or give the spec as JSON)".into(),
+    ))
+}
+
 impl Spec {
     /// Parses JSON or YAML text (JSON when it starts with `{`).
     pub fn parse(text: &str) -> Result<Self, Error> {
         let root: Node = if text.trim_start().starts_with('{') {
             serde_json::from_str(text).map_err(|e| Error::Syntax(e.to_string()))?
         } else {
-            serde_norway::from_str(text).map_err(|e| Error::Syntax(e.to_string()))?
+            from_yaml(text)?
         };
         Self::from_node(root)
     }

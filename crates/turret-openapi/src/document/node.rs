@@ -192,6 +192,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<Node>(), 24);
     }
 
+    #[cfg(feature = "yaml")]
     #[test]
     fn keeps_key_order_and_reads_yaml_number_keys_as_strings() {
         let node: Node = serde_norway::from_str("b: 1\na: 2\n200:\n  x: true\n").unwrap();

@@ -4,13 +4,15 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
+#[cfg(feature = "http2")]
+use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tower::ServiceExt as _;
 use tower_service::Service;
 use turret_core::BoxError;
@@ -22,7 +24,8 @@ pub struct PeerAddr(pub SocketAddr);
 
 /// Serves `service` (a [`StreamableHttpService`](super::StreamableHttpService), an axum
 /// `Router`, anything that serves HTTP) on `listener` until `shutdown` resolves, then stops
-/// accepting and waits for open connections to finish. HTTP/1.1 and HTTP/2.
+/// accepting and waits for open connections to finish. HTTP/1.1, and HTTP/2 (h2c) with the
+/// `http2` feature.
 ///
 /// Small SSE writes would wait for ACKs under Nagle's algorithm (tens of milliseconds per
 /// event on keep-alive connections), so every connection gets TCP_NODELAY.
@@ -55,8 +58,10 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    let graceful = GracefulShutdown::new();
-    let builder = Builder::new(TokioExecutor::new());
+    // Each connection holds a receiver: on shutdown it finishes its in-flight requests and
+    // closes, and `closed()` resolves once every one of them is gone.
+    let (stop, stopped) = watch::channel(());
+    let builder = builder();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -76,10 +81,18 @@ where
                     req.extensions_mut().insert(PeerAddr(addr));
                     service.clone().oneshot(req)
                 });
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), handler);
-                let conn = graceful.watch(conn.into_owned());
+                let conn = connection(&builder, TokioIo::new(stream), handler);
+                let mut stopped = stopped.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
+                    tokio::pin!(conn);
+                    let ended = tokio::select! {
+                        ended = conn.as_mut() => ended,
+                        _ = stopped.changed() => {
+                            conn.as_mut().drain();
+                            conn.await
+                        }
+                    };
+                    if let Err(e) = ended {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
                 });
@@ -88,6 +101,169 @@ where
         }
     }
     drop(listener);
-    graceful.shutdown().await;
+    drop(stopped);
+    let _ = stop.send(());
+    stop.closed().await;
     Ok(())
+}
+
+/// A served connection that can be told to finish its requests and close.
+trait Drain: Future<Output = Result<(), Self::Error>> {
+    type Error: std::fmt::Display + Send;
+    fn drain(self: Pin<&mut Self>);
+}
+
+#[cfg(feature = "http2")]
+type Builder = hyper_util::server::conn::auto::Builder<TokioExecutor>;
+#[cfg(not(feature = "http2"))]
+type Builder = hyper::server::conn::http1::Builder;
+
+#[cfg(feature = "http2")]
+fn builder() -> Builder {
+    Builder::new(TokioExecutor::new())
+}
+
+#[cfg(not(feature = "http2"))]
+fn builder() -> Builder {
+    Builder::new()
+}
+
+/// HTTP/1.1 or HTTP/2, whichever the client speaks; upgrades allowed.
+#[cfg(feature = "http2")]
+fn connection<S, B>(
+    builder: &Builder,
+    io: TokioIo<tokio::net::TcpStream>,
+    service: S,
+) -> impl Drain + Send
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    builder
+        .serve_connection_with_upgrades(io, service)
+        .into_owned()
+}
+
+#[cfg(feature = "http2")]
+impl<S, B> Drain
+    for hyper_util::server::conn::auto::UpgradeableConnection<
+        'static,
+        TokioIo<tokio::net::TcpStream>,
+        S,
+        TokioExecutor,
+    >
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Error = BoxError;
+    fn drain(self: Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+/// HTTP/1.1 only (no `http2` feature); upgrades allowed.
+#[cfg(not(feature = "http2"))]
+fn connection<S, B>(
+    builder: &Builder,
+    io: TokioIo<tokio::net::TcpStream>,
+    service: S,
+) -> impl Drain + Send
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    builder.serve_connection(io, service).with_upgrades()
+}
+
+#[cfg(not(feature = "http2"))]
+impl<S, B> Drain
+    for hyper::server::conn::http1::UpgradeableConnection<TokioIo<tokio::net::TcpStream>, S>
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Error = hyper::Error;
+    fn drain(self: Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use http_body_util::Full;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::sync::{oneshot, Notify};
+
+    use super::*;
+
+    /// A request in flight when shutdown begins is still answered, then `serve` returns.
+    #[tokio::test]
+    async fn shutdown_waits_for_the_request_in_flight() {
+        let release = Arc::new(Notify::new());
+        let (started_tx, started) = oneshot::channel::<()>();
+        let started_tx = Arc::new(std::sync::Mutex::new(Some(started_tx)));
+        let held = release.clone();
+        let service = tower::service_fn(move |req: Request<Incoming>| {
+            let held = held.clone();
+            let started_tx = started_tx.clone();
+            async move {
+                let peer = req
+                    .extensions()
+                    .get::<PeerAddr>()
+                    .map(|p| p.0.ip().to_string());
+                if let Some(tx) = started_tx.lock().unwrap().take() {
+                    let _ = tx.send(());
+                }
+                held.notified().await;
+                let body = format!("from {}", peer.unwrap_or_default());
+                Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from(body))))
+            }
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop_tx, stop) = oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, service, async move {
+            let _ = stop.await;
+        }));
+
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
+        started.await.unwrap();
+        stop_tx.send(()).unwrap();
+        tokio::task::yield_now().await;
+        assert!(
+            !server.is_finished(),
+            "serve returned with a request in flight"
+        );
+        release.notify_one();
+
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("from 127.0.0.1"), "{answer}");
+        server.await.unwrap().unwrap();
+    }
 }
