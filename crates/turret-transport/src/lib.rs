@@ -15,7 +15,7 @@
 //! | `http-server` | [`streamable_http`] and [`legacy_sse`]: the HTTP servers, on hyper |
 //! | `http-client` | [`http_client`]: the HTTP clients, on hyper's HTTP/1.1 connections |
 //!
-//! [`run`] needs both `stdio` and `http-server`.
+//! [`run()`] needs both `stdio` and `http-server`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
