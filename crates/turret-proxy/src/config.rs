@@ -19,8 +19,10 @@ use serde::Deserialize;
 
 use crate::backend::Backend;
 
-/// A parsed `mcpServers` file: backends by name (in name order).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// A parsed `mcpServers` file: backends by name (in name order). The format grows, so this
+/// is `#[non_exhaustive]`: parse it, or start from `McpServers::default()` and fill it in.
+#[non_exhaustive]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpServers {
     /// The servers, by name.
@@ -28,8 +30,10 @@ pub struct McpServers {
     pub servers: BTreeMap<String, ServerEntry>,
 }
 
-/// One server of an `mcpServers` file.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// One server of an `mcpServers` file. `#[non_exhaustive]` like [`McpServers`]: build one
+/// from `ServerEntry::default()` and set its fields.
+#[non_exhaustive]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerEntry {
     /// The program of a stdio server.

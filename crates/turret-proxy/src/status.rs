@@ -27,7 +27,9 @@ pub enum BackendState {
     },
 }
 
-/// A snapshot of a [`Proxy`](crate::Proxy)'s backend.
+/// A snapshot of a [`Proxy`](crate::Proxy)'s backend. Read-only, and it will say more in
+/// later versions (`#[non_exhaustive]`).
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BackendStatus {

@@ -9,7 +9,8 @@ use turret_core::McpService;
 
 use crate::streamable_http::{serve, StreamableHttpService};
 
-/// Where [`run`] serves.
+/// Where [`run`] serves. More places may come (`#[non_exhaustive]`): match with a `_` arm.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listen {
     /// Newline-delimited JSON on stdin/stdout, until stdin closes.
