@@ -113,96 +113,64 @@ trait Drain: Future<Output = Result<(), Self::Error>> {
     fn drain(self: Pin<&mut Self>);
 }
 
+/// HTTP/1.1 and HTTP/2, whichever the client speaks, with the `http2` feature; else
+/// HTTP/1.1. Upgrades allowed either way.
 #[cfg(feature = "http2")]
 type Builder = hyper_util::server::conn::auto::Builder<TokioExecutor>;
 #[cfg(not(feature = "http2"))]
 type Builder = hyper::server::conn::http1::Builder;
 
-#[cfg(feature = "http2")]
 fn builder() -> Builder {
-    Builder::new(TokioExecutor::new())
+    #[cfg(feature = "http2")]
+    return Builder::new(TokioExecutor::new());
+    #[cfg(not(feature = "http2"))]
+    return Builder::new();
 }
 
+/// The bounds hyper puts on a served service, written once for every item below.
+macro_rules! with_service_bounds {
+    ([$($head:tt)*] $body:tt) => {
+        $($head)*
+        where
+            S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+            S::Future: Send + 'static,
+            S::Error: Into<BoxError>,
+            B: http_body::Body + Send + 'static,
+            B::Data: Send,
+            B::Error: Into<BoxError>,
+        $body
+    };
+}
+
+type Io = TokioIo<tokio::net::TcpStream>;
+
+with_service_bounds! {
+    [fn connection<S, B>(builder: &Builder, io: Io, service: S) -> impl Drain + Send]
+{
+    #[cfg(feature = "http2")]
+    return builder.serve_connection_with_upgrades(io, service).into_owned();
+    #[cfg(not(feature = "http2"))]
+    return builder.serve_connection(io, service).with_upgrades();
+}
+}
+
+#[cfg(feature = "http2")]
+type Connection<S> =
+    hyper_util::server::conn::auto::UpgradeableConnection<'static, Io, S, TokioExecutor>;
 #[cfg(not(feature = "http2"))]
-fn builder() -> Builder {
-    Builder::new()
-}
+type Connection<S> = hyper::server::conn::http1::UpgradeableConnection<Io, S>;
 
-/// HTTP/1.1 or HTTP/2, whichever the client speaks; upgrades allowed.
-#[cfg(feature = "http2")]
-fn connection<S, B>(
-    builder: &Builder,
-    io: TokioIo<tokio::net::TcpStream>,
-    service: S,
-) -> impl Drain + Send
-where
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+with_service_bounds! {
+    [impl<S, B> Drain for Connection<S>]
 {
-    builder
-        .serve_connection_with_upgrades(io, service)
-        .into_owned()
-}
-
-#[cfg(feature = "http2")]
-impl<S, B> Drain
-    for hyper_util::server::conn::auto::UpgradeableConnection<
-        'static,
-        TokioIo<tokio::net::TcpStream>,
-        S,
-        TokioExecutor,
-    >
-where
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
+    #[cfg(feature = "http2")]
     type Error = BoxError;
-    fn drain(self: Pin<&mut Self>) {
-        self.graceful_shutdown();
-    }
-}
-
-/// HTTP/1.1 only (no `http2` feature); upgrades allowed.
-#[cfg(not(feature = "http2"))]
-fn connection<S, B>(
-    builder: &Builder,
-    io: TokioIo<tokio::net::TcpStream>,
-    service: S,
-) -> impl Drain + Send
-where
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    builder.serve_connection(io, service).with_upgrades()
-}
-
-#[cfg(not(feature = "http2"))]
-impl<S, B> Drain
-    for hyper::server::conn::http1::UpgradeableConnection<TokioIo<tokio::net::TcpStream>, S>
-where
-    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
+    #[cfg(not(feature = "http2"))]
     type Error = hyper::Error;
     fn drain(self: Pin<&mut Self>) {
         self.graceful_shutdown();
     }
+}
 }
 
 #[cfg(test)]
