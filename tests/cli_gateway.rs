@@ -181,6 +181,32 @@ async fn http(url: &str, post: bool, token: Option<&str>) -> (u16, String, Strin
     )
 }
 
+/// `[listen] max_body_bytes` is the limit the endpoint holds bodies to (kept when `--http`
+/// moves the address), and the 413 names it.
+#[tokio::test(flavor = "multi_thread")]
+async fn listen_max_body_bytes_sets_the_limit_the_413_names() {
+    let config = config_file(
+        "max-body",
+        &format!(
+            "[listen]\nmax_body_bytes = 100\n\n[backends.local]\ncommand = {:?}\n",
+            fixture::fixture_server().display().to_string()
+        ),
+    );
+    let gateway = serve(Some(&config));
+    // The initialize `http` sends is about 150 bytes.
+    let (status, _, body) = http(&gateway.url, true, None).await;
+    assert_eq!(status, 413, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"]["code"], -32600, "{body}");
+    assert_eq!(body["error"]["data"]["maxBytes"], 100, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("at most 100 bytes")),
+        "{body}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_auth_section_puts_the_gateway_behind_bearer_tokens() {
     let config = config_file(
@@ -271,6 +297,11 @@ fn bad_configs_are_refused_with_where_and_why() {
             "stateless-and-redis",
             "[listen]\nredis = \"redis://127.0.0.1:6379\"\nstateless = true\n\n[backends.a]\ncommand = \"x\"\n",
             "stateless and redis exclude each other",
+        ),
+        (
+            "zero-body",
+            "[listen]\nmax_body_bytes = 0\n\n[backends.a]\ncommand = \"x\"\n",
+            "max_body_bytes must be at least 1",
         ),
     ];
     for (name, text, expected) in cases {

@@ -306,8 +306,8 @@ async fn chunked_body_past_the_limit_is_413_before_it_is_all_sent() {
     let counter = sent.clone();
     // 64 chunks of 1 MiB, counted as hyper takes them; no Content-Length (chunked). A short
     // pause between chunks lets the client read an early answer before its next write: the
-    // server closes the connection after a 413 without draining the body, and a client
-    // still writing would see that reset (EPIPE) instead of the answer.
+    // server drains at most 64 MiB of an oversized body before it closes the connection,
+    // and a client still writing past that would see the reset (EPIPE) instead of the answer.
     let chunks = futures_util::stream::iter(0..64).then(move |_| {
         let counter = counter.clone();
         async move {

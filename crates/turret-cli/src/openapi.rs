@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use crate::cli::OpenapiArgs;
 use crate::config::build::{generator, read_spec, remote_client};
-use crate::serve::{run, Listen, DEFAULT_ADDR};
+use crate::serve::{run, Listen};
 
 /// Runs `turret openapi`.
 pub async fn openapi_command(args: OpenapiArgs) -> ExitCode {
@@ -36,11 +36,7 @@ pub async fn openapi_command(args: OpenapiArgs) -> ExitCode {
         Ok(router) => router,
         Err(e) => return fail(e),
     };
-    let fallback = Listen::Http {
-        addr: DEFAULT_ADDR,
-        path: "/mcp".into(),
-        sharing: Default::default(),
-    };
+    let fallback = Listen::http_default();
     let summary = vec![format!("generated from {}", args.spec)];
     match run(
         router,

@@ -27,6 +27,8 @@ pub enum Listen {
         path: String,
         /// What replicas share.
         sharing: Sharing,
+        /// The largest request body accepted (`None`: the endpoint's default, 4 MiB).
+        max_body: Option<usize>,
     },
 }
 
@@ -78,42 +80,43 @@ pub const DEFAULT_ADDR: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
 impl Listen {
     /// The command line's choice, else `fallback`.
     pub fn resolve(args: &ListenArgs, fallback: Listen) -> Listen {
+        if args.stdio {
+            return Listen::Stdio;
+        }
         let flags = Sharing::from_flags(args.redis.as_ref(), args.stateless);
-        match (args.stdio, args.http, fallback) {
-            (true, _, _) => Listen::Stdio,
-            (false, Some(addr), Listen::Http { path, sharing, .. }) => Listen::Http {
-                addr,
-                path,
-                sharing: flags.unwrap_or(sharing),
-            },
-            (false, Some(addr), Listen::Stdio) => Listen::Http {
+        match (args.http, fallback) {
+            // --redis and --stateless are for HTTP; a stdio server has one client.
+            (None, Listen::Stdio) => Listen::Stdio,
+            (Some(addr), Listen::Stdio) => Listen::Http {
                 addr,
                 path: "/mcp".into(),
                 sharing: flags.unwrap_or_default(),
+                max_body: None,
             },
             (
-                false,
-                None,
+                addr,
                 Listen::Http {
-                    addr,
+                    addr: fallback_addr,
                     path,
                     sharing,
+                    max_body,
                 },
             ) => Listen::Http {
-                addr,
+                addr: addr.unwrap_or(fallback_addr),
                 path,
                 sharing: flags.unwrap_or(sharing),
+                max_body,
             },
-            // --redis and --stateless are for HTTP; a stdio server has one client.
-            (false, None, Listen::Stdio) => Listen::Stdio,
         }
     }
 
-    fn http_default() -> Listen {
+    /// Streamable HTTP at `127.0.0.1:3000/mcp`, nothing shared, default limits.
+    pub(crate) fn http_default() -> Listen {
         Listen::Http {
             addr: DEFAULT_ADDR,
             path: "/mcp".into(),
             sharing: Sharing::Nothing,
+            max_body: None,
         }
     }
 }
@@ -145,6 +148,7 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
             addr: l.address.unwrap_or(DEFAULT_ADDR),
             path: l.path.clone().unwrap_or_else(|| "/mcp".into()),
             sharing: Sharing::from_flags(l.redis.as_ref(), l.stateless).unwrap_or_default(),
+            max_body: l.max_body_bytes,
         },
         None => Listen::http_default(),
     };
@@ -195,8 +199,13 @@ pub async fn run<S: McpService>(
             addr,
             path,
             sharing,
+            max_body,
         } => {
-            let mcp = StreamableHttpService::with_config(service, sharing.config().await?);
+            let mut config = sharing.config().await?;
+            if let Some(bytes) = max_body {
+                config = config.max_body_bytes(bytes);
+            }
+            let mcp = StreamableHttpService::with_config(service, config);
             let app = axum::Router::new().route_service(&path, mcp.clone());
             let listener = tokio::net::TcpListener::bind(addr).await?;
             let url = format!("http://{}{path}", listener.local_addr()?);

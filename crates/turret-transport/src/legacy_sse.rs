@@ -29,15 +29,15 @@ use std::task::{Context as TaskContext, Poll};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tokio::sync::mpsc;
 use tower_service::Service;
 use turret_core::types::JsonRpcMessage;
 use turret_core::McpService;
 use turret_core::{BoxError, Incoming, Transport};
 
+use crate::request_body::{self, BodyError};
 use crate::streamable_http::{
-    plain_response, sse_event, sse_response, ResponseBody, StreamableHttpConfig,
+    json_response, plain_response, sse_event, sse_response, ResponseBody, StreamableHttpConfig,
 };
 
 type Inboxes = Arc<Mutex<HashMap<String, mpsc::Sender<Incoming>>>>;
@@ -208,15 +208,17 @@ where
                 "unknown sessionId: open the SSE stream first",
             );
         };
-        let bytes = match Limited::new(req.into_body(), self.config.max_body)
-            .collect()
-            .await
-        {
-            Ok(c) => c.to_bytes(),
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-                return plain_response(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+        let limit = self.config.body_limit();
+        let (parts, body) = req.into_parts();
+        let bytes = match request_body::read(&parts.headers, body, limit).await {
+            Ok(bytes) => bytes,
+            Err(BodyError::TooLarge) => {
+                return json_response(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &request_body::too_large(limit.max),
+                )
             }
-            Err(_) => {
+            Err(BodyError::Unreadable) => {
                 return plain_response(StatusCode::BAD_REQUEST, "could not read the request body")
             }
         };

@@ -28,6 +28,8 @@ pub mod http_client;
 #[cfg(feature = "http-server")]
 pub mod legacy_sse;
 pub mod memory;
+#[cfg(feature = "http-server")]
+mod request_body;
 #[cfg(all(feature = "stdio", feature = "http-server"))]
 pub mod run;
 #[cfg(feature = "stdio")]

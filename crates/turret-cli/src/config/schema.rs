@@ -106,6 +106,10 @@ pub struct ListenConfig {
     /// Serve handshake-era clients without sessions (JSON answers only).
     #[serde(default)]
     pub stateless: bool,
+    /// The largest request body accepted, in bytes (default 4 MiB); a larger one is
+    /// answered `413` with a JSON-RPC error naming the limit.
+    #[serde(default)]
+    pub max_body_bytes: Option<usize>,
 }
 
 impl ListenConfig {
@@ -114,6 +118,9 @@ impl ListenConfig {
             Some(path) if !path.starts_with('/') => Err(format!(
                 "[listen] path {path:?} must start with \"/\" (e.g. \"/mcp\")"
             )),
+            _ if self.max_body_bytes == Some(0) => {
+                Err("[listen] max_body_bytes must be at least 1".to_owned())
+            }
             _ if self.stateless && self.redis.is_some() => Err(
                 "[listen] stateless and redis exclude each other: stateless replicas share nothing"
                     .to_owned(),

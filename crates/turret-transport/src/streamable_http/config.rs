@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::request_body::BodyLimit;
+
 use super::event_store::{EventStore, MemoryEventStore};
 use super::replicas::{Relay, SessionStore};
 
@@ -34,6 +36,8 @@ pub struct StreamableHttpConfig {
     pub(crate) any_host: bool,
     pub(crate) any_origin: bool,
     pub(crate) max_body: usize,
+    pub(crate) drain_bytes: u64,
+    pub(crate) drain_for: Duration,
     pub(crate) max_depth: usize,
     pub(crate) max_in_flight: usize,
     pub(crate) response: ResponseMode,
@@ -59,6 +63,8 @@ impl std::fmt::Debug for StreamableHttpConfig {
             .field("allowed_hosts", &self.allowed_hosts)
             .field("allowed_origins", &self.allowed_origins)
             .field("max_body", &self.max_body)
+            .field("drain_bytes", &self.drain_bytes)
+            .field("drain_for", &self.drain_for)
             .field("max_depth", &self.max_depth)
             .field("max_in_flight", &self.max_in_flight)
             .field("response", &self.response)
@@ -80,6 +86,8 @@ impl Default for StreamableHttpConfig {
             any_host: false,
             any_origin: false,
             max_body: 4 * 1024 * 1024,
+            drain_bytes: BodyLimit::new(0).drain_bytes,
+            drain_for: BodyLimit::new(0).drain_for,
             max_depth: 64,
             max_in_flight: turret_core::MAX_IN_FLIGHT,
             response: ResponseMode::Auto,
@@ -125,10 +133,33 @@ impl StreamableHttpConfig {
         self
     }
 
-    /// The largest request body accepted (default 4 MiB); larger ones get 413.
+    /// The largest request body accepted (default 4 MiB). A larger one is answered `413` with
+    /// a JSON-RPC error (`-32600`, the limit in `data.maxBytes`), and the rest of it is read
+    /// and discarded (see [`drain_oversized`](Self::drain_oversized)) so that the client,
+    /// still writing, can read that answer.
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body = bytes;
         self
+    }
+
+    /// How much of an oversized body is read and thrown away after its `413`, at most
+    /// (default 64 MiB or 5 s, whichever comes first); past that the connection is closed.
+    /// A client that writes its whole body before reading the answer sees the `413` when the
+    /// body fits within this bound; `0` closes at once. Bodies sent after
+    /// `Expect: 100-continue` are never drained: such a client gets the `413` first.
+    pub fn drain_oversized(mut self, bytes: u64, within: Duration) -> Self {
+        self.drain_bytes = bytes;
+        self.drain_for = within;
+        self
+    }
+
+    /// The body limits, as the request readers take them.
+    pub(crate) fn body_limit(&self) -> BodyLimit {
+        BodyLimit {
+            max: self.max_body,
+            drain_bytes: self.drain_bytes,
+            drain_for: self.drain_for,
+        }
     }
 
     /// The most requests one session may have in flight (default

@@ -64,7 +64,7 @@ pub use stream::SseStream;
 
 pub(crate) use origin::check as check_origin;
 pub(crate) use plain as plain_response;
-pub(crate) use stream::sse_response;
+pub(crate) use stream::{json_response, sse_response};
 
 /// One SSE `message` event carrying `message`, without an id.
 pub(crate) fn sse_event(message: turret_core::types::JsonRpcMessage) -> Bytes {

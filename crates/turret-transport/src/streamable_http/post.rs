@@ -6,7 +6,6 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tokio::sync::mpsc;
 use tower::ServiceExt as _;
 use turret_core::session::SessionState;
@@ -18,6 +17,8 @@ use turret_core::types::{
 };
 use turret_core::McpService;
 use turret_core::{BoxError, Identity, McpError, Peer, PeerSink};
+
+use crate::request_body::{self, BodyError};
 
 use super::headers::{self, header, PROTOCOL_VERSION, SESSION_ID};
 use super::replicated;
@@ -167,19 +168,18 @@ where
             "Accept must allow application/json or text/event-stream",
         );
     }
-    let max = shared.config.max_body;
-    let declared = header(&parts.headers, http::header::CONTENT_LENGTH.as_str())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
-    }
-    // Limited stops reading at the limit, so an oversized chunked body is never held whole.
-    let bytes: Bytes = match Limited::new(body, max).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+    let limit = shared.config.body_limit();
+    let bytes = match request_body::read(&parts.headers, body, limit).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => {
+            return json_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &request_body::too_large(limit.max),
+            )
         }
-        Err(_) => return plain(StatusCode::BAD_REQUEST, "could not read the request body"),
+        Err(BodyError::Unreadable) => {
+            return plain(StatusCode::BAD_REQUEST, "could not read the request body")
+        }
     };
     if depth(&bytes) > shared.config.max_depth {
         // A parse error, as the JSON parser's own recursion limit gives on stdio: the body is
