@@ -2,7 +2,10 @@
 //! local `$ref` resolution.
 
 pub(crate) mod node;
+pub(crate) mod number;
 pub(crate) mod pointer;
+#[cfg(feature = "yaml")]
+mod yaml;
 
 use node::Node;
 
@@ -39,7 +42,24 @@ pub struct Spec {
 
 #[cfg(feature = "yaml")]
 fn from_yaml(text: &str) -> Result<Node, Error> {
-    serde_norway::from_str(text).map_err(|e| Error::Syntax(e.to_string()))
+    yaml::parse(text)
+}
+
+/// JSON text into the tree, every number kept as written (see [`number`]).
+fn from_json_text(text: &str) -> Result<Node, Error> {
+    let syntax = |e: serde_json::Error| Error::Syntax(e.to_string());
+    // Under `arbitrary_precision` serde_json itself hands over every number as written.
+    let inexact = if number::exact_json_numbers() {
+        Vec::new()
+    } else {
+        number::inexact(text)
+    };
+    if inexact.is_empty() {
+        return serde_json::from_str(text).map_err(syntax);
+    }
+    let mut root = serde_json::from_str(&number::mark(text, &inexact)?).map_err(syntax)?;
+    number::restore(&mut root);
+    Ok(root)
 }
 
 #[cfg(not(feature = "yaml"))]
@@ -53,7 +73,7 @@ impl Spec {
     /// Parses JSON or YAML text (JSON when it starts with `{`).
     pub fn parse(text: &str) -> Result<Self, Error> {
         let root: Node = if text.trim_start().starts_with('{') {
-            serde_json::from_str(text).map_err(|e| Error::Syntax(e.to_string()))?
+            from_json_text(text)?
         } else {
             from_yaml(text)?
         };
@@ -171,6 +191,41 @@ mod tests {
         assert_eq!(spec.deref(a).unwrap().str("name"), Some("q"));
         let c = pointer::resolve(&spec.root, "#/components/parameters/c").unwrap();
         assert!(spec.deref(c).unwrap_err().to_string().contains("cycle"));
+    }
+
+    #[test]
+    fn numbers_are_kept_as_written() {
+        let json = r#"{"openapi":"3.1.0","x":[-9223372036854776000,1e400,18446744073709551616,0.10000000000000000000001,1.5,"1e400"]}"#;
+        let mut specs = vec![Spec::parse(json).unwrap()];
+        if cfg!(feature = "yaml") {
+            let yaml = "openapi: 3.1.0\nx: [-9223372036854776000, 1e400, 18446744073709551616, 1.5, '1e400']\n";
+            specs.push(Spec::parse(yaml).unwrap());
+        }
+        for spec in specs {
+            let x = spec.root.get("x").and_then(Node::as_array).unwrap();
+            // The same value as `want` (`1e400` and `1e+400` are one number).
+            let is = |n: &Node, kind: &str, want: &str| match n {
+                Node::Decimal(d) => kind == "decimal" && number::same_value(d, want),
+                Node::String(s) => kind == "string" && &**s == want,
+                _ => false,
+            };
+            assert!(is(&x[0], "decimal", "-9223372036854776000"), "{:?}", x[0]);
+            assert!(is(&x[1], "decimal", "1e400"), "{:?}", x[1]);
+            assert!(is(&x[2], "decimal", "18446744073709551616"), "{:?}", x[2]);
+            assert!(is(x.last().unwrap(), "string", "1e400"));
+            // Copied into a schema: exact under `arbitrary_precision`, else the nearest
+            // double, the largest one beyond the double range.
+            let exact = ["-9223372036854776000", "1e400", "18446744073709551616"];
+            let doubles = [-9223372036854775808.0, f64::MAX, 18446744073709551616.0];
+            for ((node, exact), double) in x.iter().zip(exact).zip(doubles) {
+                let copied = node.to_json();
+                if number::exact_json_numbers() {
+                    assert!(number::same_value(&copied.to_string(), exact), "{copied}");
+                } else {
+                    assert_eq!(copied.as_f64(), Some(double));
+                }
+            }
+        }
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub(crate) enum Node {
     Null,
     Bool(bool),
     Number(Number),
+    /// A number `Number` cannot hold exactly (beyond `u64`/`i64`, more digits than a
+    /// double keeps, beyond the double range), as written: see `document::number`.
+    Decimal(Box<str>),
     String(Box<str>),
     Array(Box<[Node]>),
     Object(Box<Object>),
@@ -74,6 +77,8 @@ impl Node {
             Node::Null => Value::Null,
             Node::Bool(b) => Value::Bool(*b),
             Node::Number(n) => Value::Number(n.clone()),
+            // Without `arbitrary_precision` a `Value` holds no more than a double.
+            Node::Decimal(d) => Value::Number(super::number::to_json(d)),
             Node::String(s) => Value::String(s.to_string()),
             Node::Array(a) => Value::Array(a.iter().map(Node::to_json).collect()),
             Node::Object(o) => Value::Object(
@@ -103,11 +108,27 @@ impl<'de> Visitor<'de> for NodeVisitor {
     fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
         Ok(Node::Number(v.into()))
     }
+    // YAML integers beyond 64 bits (serde_norway reads up to 128): kept as written.
+    fn visit_i128<E>(self, v: i128) -> Result<Node, E> {
+        Ok(Node::Decimal(v.to_string().into_boxed_str()))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Node, E> {
+        Ok(Node::Decimal(v.to_string().into_boxed_str()))
+    }
     fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
         // NaN and infinities (YAML `.nan`, `.inf`) have no JSON form.
         Ok(Number::from_f64(v).map_or(Node::Null, Node::Number))
     }
     fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::String(v.into()))
+    }
+    #[cfg(feature = "yaml")]
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Node, E> {
+        // A plain YAML scalar such as `1e400` (beyond the double range) reaches here as a
+        // string; its place in the text tells it from a quoted one.
+        if super::yaml::is_plain_number(v) {
+            return Ok(Node::Decimal(v.into()));
+        }
         Ok(Node::String(v.into()))
     }
     fn visit_string<E>(self, v: String) -> Result<Node, E> {
@@ -134,6 +155,12 @@ impl<'de> Visitor<'de> for NodeVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut object = Object::with_capacity(map.size_hint().unwrap_or(0));
         while let Some(Key(key)) = map.next_key()? {
+            // serde_json with `arbitrary_precision` (turned on anywhere in the build) sends
+            // each number as this one-entry map.
+            if object.is_empty() && key == super::number::ARBITRARY_PRECISION_TOKEN {
+                let text: String = map.next_value()?;
+                return Ok(super::number::node(&text));
+            }
             object.insert(key.into_boxed_str(), map.next_value()?);
         }
         Ok(Node::Object(Box::new(object)))
@@ -167,6 +194,12 @@ impl<'de> Deserialize<'de> for Key {
                 Ok(Key(v.to_string()))
             }
             fn visit_u64<E>(self, v: u64) -> Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_i128<E>(self, v: i128) -> Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_u128<E>(self, v: u128) -> Result<Key, E> {
                 Ok(Key(v.to_string()))
             }
             fn visit_f64<E>(self, v: f64) -> Result<Key, E> {
