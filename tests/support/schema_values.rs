@@ -52,7 +52,11 @@ impl Generator<'_> {
             return Some(c.clone());
         }
         if let Some(Value::Array(values)) = object.get("enum") {
-            return values.iter().find(|v| !v.is_null()).or(values.first()).cloned();
+            return values
+                .iter()
+                .find(|v| !v.is_null())
+                .or(values.first())
+                .cloned();
         }
         if let Some(Value::Array(all)) = object.get("allOf") {
             let mut merged = object.clone();
@@ -69,11 +73,20 @@ impl Generator<'_> {
                 base.remove(key);
                 let mut ordered: Vec<&Value> = branches.iter().filter(|b| !is_null(b)).collect();
                 ordered.extend(branches.iter().filter(|b| is_null(b)));
-                return ordered.into_iter().find_map(|branch| {
+                let candidates = ordered.into_iter().filter_map(|branch| {
                     let mut merged = base.clone();
                     merge_into(&mut merged, &self.flatten(branch));
                     self.value(&Value::Object(merged), depth + 1)
                 });
+                if key == "anyOf" {
+                    return candidates.into_iter().next();
+                }
+                // `oneOf`: a value that matches exactly one branch, if one is found.
+                let candidates: Vec<Value> = candidates.collect();
+                let exclusive = candidates
+                    .iter()
+                    .find(|c| branches.iter().filter(|b| self.valid(b, c)).count() == 1);
+                return exclusive.or(candidates.first()).cloned();
             }
         }
         let ty = match object.get("type") {
@@ -98,7 +111,11 @@ impl Generator<'_> {
             "string" => string(object),
             "array" => {
                 let items = object.get("items").cloned().unwrap_or(json!({}));
-                let count = object.get("minItems").and_then(Value::as_u64).unwrap_or(1).max(1);
+                let count = object
+                    .get("minItems")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(1)
+                    .max(1);
                 let first = self.value(&items, depth + 1)?;
                 Some(Value::Array(vec![first; count as usize]))
             }
@@ -113,9 +130,18 @@ impl Generator<'_> {
         let candidates = ["default", "example"]
             .iter()
             .filter_map(|k| object.get(*k))
-            .chain(object.get("examples").and_then(Value::as_array).into_iter().flatten());
+            .chain(
+                object
+                    .get("examples")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten(),
+            );
         for candidate in candidates {
             let ok = match (ty, candidate) {
+                // Examples of formatted strings are often not in the format (a uuid with a
+                // digit short): the generator's own value is.
+                ("string", Value::String(_)) if object.contains_key("format") => false,
                 ("string", Value::String(s)) => {
                     matches_pattern(object, s) && s.len() as u64 >= min_length(object)
                 }
@@ -163,6 +189,15 @@ impl Generator<'_> {
         Some(Value::Object(out))
     }
 
+    /// Whether `value` is valid against `schema` (its `$ref`s into the root's `$defs`).
+    fn valid(&self, schema: &Value, value: &Value) -> bool {
+        let mut document = json!({ "allOf": [schema] });
+        if let Some(defs) = self.root.get("$defs") {
+            document["$defs"] = defs.clone();
+        }
+        jsonschema::validator_for(&document).is_ok_and(|v| v.is_valid(value))
+    }
+
     fn resolve(&self, reference: &str) -> Option<&Value> {
         let pointer = reference.strip_prefix('#')?;
         let decoded = percent_decode(pointer);
@@ -196,7 +231,9 @@ fn is_null(schema: &Value) -> bool {
 /// Adds `member`'s keywords to `into`: properties and required are unioned, the rest kept
 /// from the first schema that has them.
 fn merge_into(into: &mut Map<String, Value>, member: &Value) {
-    let Value::Object(member) = member else { return };
+    let Value::Object(member) = member else {
+        return;
+    };
     for (k, v) in member {
         match (k.as_str(), into.get_mut(k), v) {
             ("properties", Some(Value::Object(mine)), Value::Object(theirs)) => {
@@ -285,10 +322,24 @@ fn string(object: &Map<String, Value>) -> Option<Value> {
         _ => "x",
     };
     let min = min_length(object) as usize;
-    let max = object.get("maxLength").and_then(Value::as_u64).map(|m| m as usize);
+    let max = object
+        .get("maxLength")
+        .and_then(Value::as_u64)
+        .map(|m| m as usize);
     let candidates = [
-        by_format, "x", "abc", "a1", "1", "123", "abc-123", "A", "2024-01-02", "x@y.io",
-        "https://example.com", "v1.0.0", "ab12cd34",
+        by_format,
+        "x",
+        "abc",
+        "a1",
+        "1",
+        "123",
+        "abc-123",
+        "A",
+        "2024-01-02",
+        "x@y.io",
+        "https://example.com",
+        "v1.0.0",
+        "ab12cd34",
     ];
     candidates
         .iter()

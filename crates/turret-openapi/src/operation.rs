@@ -91,6 +91,8 @@ pub(crate) struct Body<'a> {
     pub(crate) description: Option<&'a str>,
     pub(crate) media_type: &'a str,
     pub(crate) schema: &'a Node,
+    /// The media type's `encoding` map (per-property `style`/`explode` of form bodies).
+    pub(crate) encoding: Option<&'a Node>,
 }
 
 /// The `(location, name)` pairs that security schemes fill in: never arguments.
@@ -208,13 +210,14 @@ fn body<'a>(spec: &'a Spec, node: Option<&'a Node>) -> Result<Option<Body<'a>>, 
     let node = spec.deref(node)?;
     let first = node.get("content").and_then(Node::as_object).and_then(|c| {
         c.iter()
-            .find_map(|(media, m)| Some((&**media, m.get("schema")?)))
+            .find_map(|(media, m)| Some((&**media, m.get("schema")?, m.get("encoding"))))
     });
-    Ok(first.map(|(media_type, schema)| Body {
+    Ok(first.map(|(media_type, schema, encoding)| Body {
         required: node.get("required").and_then(Node::as_bool) == Some(true),
         description: node.str("description"),
         media_type,
         schema,
+        encoding,
     }))
 }
 

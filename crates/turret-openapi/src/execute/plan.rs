@@ -87,6 +87,19 @@ pub(crate) enum BodyArgs {
 pub(crate) struct BodyPlan {
     pub(crate) encoding: Encoding,
     pub(crate) args: BodyArgs,
+    /// Form fields with an `encoding` entry: name, style and explode (the others are
+    /// `form`, exploded, as OpenAPI's defaults say).
+    pub(crate) field_styles: Vec<(String, Style, bool)>,
+}
+
+impl BodyPlan {
+    /// How form field `name` is written.
+    pub(crate) fn field_style(&self, name: &str) -> (Style, bool) {
+        self.field_styles
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map_or((Style::Form, true), |(_, s, e)| (*s, *e))
+    }
 }
 
 /// Everything one operation's leaf needs per call.

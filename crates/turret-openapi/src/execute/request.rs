@@ -7,7 +7,7 @@ use http_body_util::Full;
 use serde_json::{Map, Value};
 use turret_types::JsonObject;
 
-use super::plan::{BodyArgs, BodyPlan, Encoding, Plan};
+use super::plan::{BodyArgs, BodyPlan, Encoding, ParamArg, Plan};
 use super::serialize;
 use crate::operation::Location;
 
@@ -123,7 +123,7 @@ fn body(plan: &BodyPlan, args: &JsonObject) -> Result<Option<(String, Vec<u8>)>,
         ),
         Encoding::Form => (
             "application/x-www-form-urlencoded".into(),
-            form(&value)?.into_bytes(),
+            form(plan, &value)?.into_bytes(),
         ),
         Encoding::Multipart => (
             format!("multipart/form-data; boundary={BOUNDARY}"),
@@ -149,12 +149,25 @@ fn fields(value: &Value) -> Result<Vec<(&str, String)>, ArgError> {
     Ok(out)
 }
 
-fn form(value: &Value) -> Result<String, ArgError> {
-    let mut s = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in fields(value)? {
-        s.append_pair(k, &v);
+/// A form body: each field written as a query parameter of its `encoding` style would be
+/// (`deepObject` gives Stripe's `metadata[key]=value` and `items[0][price]=…`).
+fn form(plan: &BodyPlan, value: &Value) -> Result<String, ArgError> {
+    let Value::Object(o) = value else {
+        return Err("a form body must be an object".into());
+    };
+    let mut pairs = Vec::new();
+    for (name, v) in o {
+        let (style, explode) = plan.field_style(name);
+        let field = ParamArg {
+            arg: name.clone(),
+            name: name.clone(),
+            location: Location::Query,
+            style,
+            explode,
+        };
+        serialize::query(&field, v, &mut pairs);
     }
-    Ok(s.finish())
+    Ok(pairs.join("&"))
 }
 
 fn multipart(value: &Value) -> Result<Vec<u8>, ArgError> {

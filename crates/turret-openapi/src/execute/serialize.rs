@@ -111,7 +111,7 @@ pub(crate) fn query(p: &ParamArg, v: &Value, out: &mut Vec<String>) {
     };
     match (p.style, shape(v)) {
         (_, Shape::Scalar(s)) => out.push(format!("{name}={}", enc(&scalar(s)))),
-        (Style::DeepObject, Shape::Members(o)) => deep_object(&name, o, out),
+        (Style::DeepObject, Shape::Members(_) | Shape::Items(_)) => deep_object(&name, v, out),
         (_, Shape::Items(a)) if p.explode => {
             out.extend(a.iter().map(|v| format!("{name}={}", enc(&scalar(v)))));
         }
@@ -132,15 +132,21 @@ pub(crate) fn query(p: &ParamArg, v: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// `name[key]=value`, nested objects as `name[a][b]=value`, arrays as repeated keys.
-fn deep_object(prefix: &str, o: &serde_json::Map<String, Value>, out: &mut Vec<String>) {
-    for (k, v) in o {
-        let key = format!("{prefix}[{}]", enc(k));
-        match v {
-            Value::Object(inner) => deep_object(&key, inner, out),
-            Value::Array(a) => out.extend(a.iter().map(|v| format!("{key}={}", enc(&scalar(v))))),
-            other => out.push(format!("{key}={}", enc(&scalar(other)))),
+/// `name[key]=value`, nested objects as `name[a][b]=value`, array items by index
+/// (`name[0]=value`, `name[0][key]=value`), as Stripe's API and Prism read them.
+fn deep_object(prefix: &str, v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            for (k, v) in o {
+                deep_object(&format!("{prefix}[{}]", enc(k)), v, out);
+            }
         }
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                deep_object(&format!("{prefix}[{i}]"), v, out);
+            }
+        }
+        other => out.push(format!("{prefix}={}", enc(&scalar(other)))),
     }
 }
 
@@ -246,6 +252,14 @@ mod tests {
         assert_eq!(
             q(Style::DeepObject, true, json!({"a": 1, "b": {"c": 2}})),
             "id[a]=1&id[b][c]=2"
+        );
+        assert_eq!(
+            q(Style::DeepObject, true, json!({"a": [{"p": "x"}, 2]})),
+            "id[a][0][p]=x&id[a][1]=2"
+        );
+        assert_eq!(
+            q(Style::DeepObject, true, json!(["x", "y"])),
+            "id[0]=x&id[1]=y"
         );
         assert_eq!(q(Style::Form, true, json!("a&b=c")), "id=a%26b%3Dc");
     }

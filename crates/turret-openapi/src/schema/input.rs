@@ -270,7 +270,11 @@ pub(crate) fn input(
                 }
                 BodyArgs::Properties(names)
             };
-            Some(BodyPlan { encoding, args })
+            Some(BodyPlan {
+                encoding,
+                args,
+                field_styles: field_styles(b.encoding),
+            })
         }
     };
 
@@ -290,6 +294,21 @@ pub(crate) fn input(
         params,
         body,
     })
+}
+
+/// The `style`/`explode` of each form field that the media type's `encoding` names.
+fn field_styles(encoding: Option<&Node>) -> Vec<(String, Style, bool)> {
+    let fields = encoding.and_then(Node::as_object).into_iter().flatten();
+    fields
+        .map(|(name, e)| {
+            let style = Style::of(e.str("style"), crate::operation::Location::Query);
+            let explode = e
+                .get("explode")
+                .and_then(Node::as_bool)
+                .unwrap_or(style == Style::Form);
+            (name.to_string(), style, explode)
+        })
+        .collect()
 }
 
 fn capitalized(s: &str) -> String {
