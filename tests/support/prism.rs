@@ -110,9 +110,16 @@ impl Prism {
         }
     }
 
-    /// Whether the process has exited (Prism dies on some requests it cannot parse).
-    pub fn crashed(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(Some(_)))
+    /// Whether the process has exited (Prism dies on some requests it cannot parse), given
+    /// a moment to do so after the connection broke.
+    pub async fn crashed(&mut self) -> bool {
+        for _ in 0..20 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
     }
 
     /// Starts it again on the same port, its log appended to.
@@ -400,6 +407,9 @@ const REQUEST_PROBLEMS: [&str; 6] = [
     "NOT_ACCEPTABLE",
 ];
 
+/// Prism's problem types that come after the request passed validation.
+const PASSED_PROBLEMS: [&str; 2] = ["NO_RESPONSE_RESPONSE_DEFINED", "VIOLATIONS"];
+
 fn verdict(status: StatusCode, headers: &http::HeaderMap, body: &[u8]) -> Verdict {
     // Violations beside a response the spec declares.
     let header: Vec<Value> = headers
@@ -428,12 +438,14 @@ fn verdict(status: StatusCode, headers: &http::HeaderMap, body: &[u8]) -> Verdic
     let on_request = problem["validation"]
         .as_array()
         .is_some_and(|v| v.iter().any(|v| v["location"][0] == "request"));
+    // Prism validates the request first: a spec without a response for it, or a mock
+    // response that fails Prism's own check, come after the request passed.
     if REQUEST_PROBLEMS.contains(&kind) || on_request {
         Verdict::Rejected(reasons)
-    } else if status.is_server_error() {
-        Verdict::Failed(reasons)
-    } else {
+    } else if PASSED_PROBLEMS.contains(&kind) || !status.is_server_error() {
         Verdict::Passed
+    } else {
+        Verdict::Failed(reasons)
     }
 }
 

@@ -73,16 +73,27 @@ impl Generator<'_> {
                 base.remove(key);
                 let mut ordered: Vec<&Value> = branches.iter().filter(|b| !is_null(b)).collect();
                 ordered.extend(branches.iter().filter(|b| is_null(b)));
-                let candidates = ordered.into_iter().filter_map(|branch| {
+                let candidate = |branch: &Value, depth: usize| {
                     let mut merged = base.clone();
                     merge_into(&mut merged, &self.flatten(branch));
                     self.value(&Value::Object(merged), depth + 1)
-                });
+                };
                 if key == "anyOf" {
-                    return candidates.into_iter().next();
+                    return ordered.iter().find_map(|b| candidate(b, depth));
                 }
-                // `oneOf`: a value that matches exactly one branch, if one is found.
-                let candidates: Vec<Value> = candidates.collect();
+                // `oneOf`: a value that matches exactly one branch, if one is found; with
+                // required properties only as the second try (optional ones may belong
+                // to the other branches).
+                let sparse = depth.max(OPTIONAL_DEPTH + 1);
+                let candidates: Vec<Value> = [depth, sparse]
+                    .iter()
+                    .flat_map(|d| {
+                        ordered
+                            .iter()
+                            .filter_map(|b| candidate(b, *d))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
                 let exclusive = candidates
                     .iter()
                     .find(|c| branches.iter().filter(|b| self.valid(b, c)).count() == 1);

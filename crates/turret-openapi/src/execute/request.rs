@@ -7,7 +7,7 @@ use http_body_util::Full;
 use serde_json::{Map, Value};
 use turret_types::JsonObject;
 
-use super::plan::{BodyArgs, BodyPlan, Encoding, ParamArg, Plan};
+use super::plan::{BodyArgs, BodyPlan, Encoding, ParamArg, Plan, Style};
 use super::serialize;
 use crate::operation::Location;
 
@@ -127,26 +127,10 @@ fn body(plan: &BodyPlan, args: &JsonObject) -> Result<Option<(String, Vec<u8>)>,
         ),
         Encoding::Multipart => (
             format!("multipart/form-data; boundary={BOUNDARY}"),
-            multipart(&value)?,
+            multipart(plan, &value)?,
         ),
         Encoding::Other(media) => (media.clone(), serialize::scalar(&value).into_bytes()),
     }))
-}
-
-fn fields(value: &Value) -> Result<Vec<(&str, String)>, ArgError> {
-    let Value::Object(o) = value else {
-        return Err("a form body must be an object".into());
-    };
-    let mut out = Vec::new();
-    for (k, v) in o {
-        match v {
-            Value::Array(items) => {
-                out.extend(items.iter().map(|i| (k.as_str(), serialize::scalar(i))))
-            }
-            other => out.push((k.as_str(), serialize::scalar(other))),
-        }
-    }
-    Ok(out)
 }
 
 /// A form body: each field written as a query parameter of its `encoding` style would be
@@ -170,15 +154,44 @@ fn form(plan: &BodyPlan, value: &Value) -> Result<String, ArgError> {
     Ok(pairs.join("&"))
 }
 
-fn multipart(value: &Value) -> Result<Vec<u8>, ArgError> {
+/// A multipart body: a part per field, an array a part per item, an object one JSON part
+/// (OpenAPI's default content type for objects), or with `deepObject` encoding a part
+/// per member (`file_link_data[create]`, Stripe's form).
+fn multipart(plan: &BodyPlan, value: &Value) -> Result<Vec<u8>, ArgError> {
+    let Value::Object(o) = value else {
+        return Err("a multipart body must be an object".into());
+    };
+    let mut parts: Vec<(String, String, bool)> = Vec::new();
+    for (name, v) in o {
+        match (plan.field_style(name).0, v) {
+            (Style::DeepObject, Value::Object(_) | Value::Array(_)) => {
+                let mut pairs = Vec::new();
+                serialize::deep_pairs(name, v, str::to_owned, &mut pairs);
+                parts.extend(pairs.into_iter().map(|(k, v)| (k, v, false)));
+            }
+            (_, Value::Array(items)) => parts.extend(
+                items
+                    .iter()
+                    .map(|i| (name.clone(), serialize::scalar(i), i.is_object())),
+            ),
+            (_, other) => parts.push((name.clone(), serialize::scalar(other), other.is_object())),
+        }
+    }
     let mut out = Vec::new();
-    for (k, v) in fields(value)? {
+    for (k, v, json) in parts {
         if k.contains(['"', '\r', '\n']) || v.contains(BOUNDARY) {
             return Err(format!("multipart field {k:?} cannot be encoded"));
         }
+        let content_type = if json {
+            "Content-Type: application/json\r\n"
+        } else {
+            ""
+        };
         out.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n{content_type}\r\n{v}\r\n"
+            )
+            .as_bytes(),
         );
     }
     out.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());

@@ -135,18 +135,31 @@ pub(crate) fn query(p: &ParamArg, v: &Value, out: &mut Vec<String>) {
 /// `name[key]=value`, nested objects as `name[a][b]=value`, array items by index
 /// (`name[0]=value`, `name[0][key]=value`), as Stripe's API and Prism read them.
 fn deep_object(prefix: &str, v: &Value, out: &mut Vec<String>) {
+    let mut pairs = Vec::new();
+    deep_pairs(prefix, v, enc, &mut pairs);
+    out.extend(pairs.into_iter().map(|(k, v)| format!("{k}={}", enc(&v))));
+}
+
+/// The `(name[a][0]…, scalar)` pairs of a `deepObject` value, member names written by
+/// `key` (percent-encoded in a query, as they are in a multipart field name).
+pub(crate) fn deep_pairs(
+    prefix: &str,
+    v: &Value,
+    key: fn(&str) -> String,
+    out: &mut Vec<(String, String)>,
+) {
     match v {
         Value::Object(o) => {
             for (k, v) in o {
-                deep_object(&format!("{prefix}[{}]", enc(k)), v, out);
+                deep_pairs(&format!("{prefix}[{}]", key(k)), v, key, out);
             }
         }
         Value::Array(a) => {
             for (i, v) in a.iter().enumerate() {
-                deep_object(&format!("{prefix}[{i}]"), v, out);
+                deep_pairs(&format!("{prefix}[{i}]"), v, key, out);
             }
         }
-        other => out.push(format!("{prefix}={}", enc(&scalar(other)))),
+        other => out.push((prefix.to_owned(), scalar(other))),
     }
 }
 

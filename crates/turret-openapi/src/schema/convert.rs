@@ -4,8 +4,10 @@
 //! can carry each shared definition once; other local references (into `#/paths/…`, into a
 //! property of a component) are inlined, with a cycle cut to `{}`. OpenAPI 3.0's
 //! `nullable` becomes a type array (or an `anyOf` with null), its boolean
-//! `exclusiveMinimum`/`exclusiveMaximum` the numeric form; vendor extensions and
-//! OpenAPI-only annotations (`xml`, `discriminator`, `externalDocs`) are dropped.
+//! `exclusiveMinimum`/`exclusiveMaximum` the numeric form; a `discriminator` becomes a
+//! `const` (or `enum`) of the tag property in each branch it names; vendor extensions and
+//! OpenAPI-only annotations (`xml`, the `discriminator` keyword, `externalDocs`) are
+//! dropped.
 
 use std::collections::BTreeSet;
 
@@ -184,6 +186,7 @@ impl<'a> Converter<'a> {
             };
             out.insert(key.to_owned(), converted);
         }
+        discriminate(&mut out, object);
         if !dropped.is_empty() {
             if let Some(Value::Array(required)) = out.get_mut("required") {
                 required.retain(|r| !r.as_str().is_some_and(|r| dropped.contains(&r)));
@@ -196,6 +199,55 @@ impl<'a> Converter<'a> {
             }
         }
         Ok(Value::Object(out))
+    }
+}
+
+/// A discriminator in JSON Schema's terms (the keyword itself means nothing to a JSON
+/// Schema client): each `oneOf`/`anyOf` branch it names requires the tag property to hold
+/// its mapped value(s), or, unmapped, the schema's name, so a client and a model can tell
+/// the variants apart.
+fn discriminate(out: &mut Map<String, Value>, object: &Object) {
+    let Some(d) = object.get("discriminator") else {
+        return;
+    };
+    let Some(tag) = d.str("propertyName") else {
+        return;
+    };
+    let mapping: Vec<(&str, &str)> = d
+        .get("mapping")
+        .and_then(Node::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(value, target)| Some((&**value, target.as_str()?)))
+        .collect();
+    for key in ["oneOf", "anyOf"] {
+        let (Some(Node::Array(branches)), Some(Value::Array(converted))) =
+            (object.get(key), out.get_mut(key))
+        else {
+            continue;
+        };
+        for (branch, slot) in branches.iter().zip(converted.iter_mut()) {
+            let Some(reference) = branch.str("$ref") else {
+                continue;
+            };
+            let name = pointer::schema_name(reference);
+            let mut values: Vec<&str> = mapping
+                .iter()
+                .filter(|(_, target)| *target == reference || Some(*target) == name.as_deref())
+                .map(|(value, _)| *value)
+                .collect();
+            match &name {
+                Some(name) if values.is_empty() => values.push(name),
+                _ if values.is_empty() => continue,
+                _ => {}
+            }
+            let allowed = match values.as_slice() {
+                [one] => json!({ "const": one }),
+                many => json!({ "enum": many }),
+            };
+            let branch = slot.take();
+            *slot = json!({"allOf": [branch, {"properties": {tag: allowed}, "required": [tag]}]});
+        }
     }
 }
 
@@ -323,6 +375,31 @@ mod tests {
         let (v, _) = convert(&s, Direction::Input, r##"{"$ref":"#/paths/~1a/x"}"##);
         assert_eq!(v["type"], "object");
         assert_eq!(v["properties"]["self"], json!({}));
+    }
+
+    #[test]
+    fn discriminators_become_tag_constants_in_their_branches() {
+        let s = spec(
+            "3.1.0",
+            r#"{"Cat":{"type":"object"},"Dog":{"type":"object"},"Fox":{"type":"object"}}"#,
+        );
+        let (v, _) = convert(
+            &s,
+            Direction::Input,
+            r##"{"oneOf":[{"$ref":"#/components/schemas/Cat"},{"$ref":"#/components/schemas/Dog"},{"$ref":"#/components/schemas/Fox"}],
+                "discriminator":{"propertyName":"kind","mapping":{"cat":"#/components/schemas/Cat","kitty":"Cat","dog":"#/components/schemas/Dog"}}}"##,
+        );
+        let tag = |i: usize| v["oneOf"][i]["allOf"][1]["properties"]["kind"].clone();
+        assert_eq!(tag(0), json!({"enum": ["cat", "kitty"]}));
+        assert_eq!(tag(1), json!({"const": "dog"}));
+        assert_eq!(
+            tag(2),
+            json!({"const": "Fox"}),
+            "unmapped: the schema's name"
+        );
+        assert_eq!(v["oneOf"][1]["allOf"][0], json!({"$ref": "#/$defs/Dog"}));
+        assert_eq!(v["oneOf"][1]["allOf"][1]["required"], json!(["kind"]));
+        assert!(v.get("discriminator").is_none());
     }
 
     #[test]

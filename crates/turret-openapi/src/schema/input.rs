@@ -5,7 +5,6 @@
 //! `allOf` of objects) lends its properties; any other body is one argument.
 
 use std::collections::{BTreeSet, HashSet};
-use std::sync::LazyLock;
 
 use serde_json::{json, Map, Value};
 use turret_types::JsonObject;
@@ -13,7 +12,7 @@ use turret_types::JsonObject;
 use super::convert::{Converter, Direction};
 use super::defs::Definitions;
 use crate::document::node::Node;
-use crate::document::{pointer, Spec};
+use crate::document::Spec;
 use crate::error::Error;
 use crate::execute::plan::{BodyArgs, BodyPlan, Encoding, ParamArg, Style};
 use crate::naming::Naming;
@@ -38,47 +37,16 @@ struct Fields<'a> {
 
 fn fields<'a>(spec: &'a Spec, schema: &'a Node) -> Fields<'a> {
     let mut out = Fields::default();
+    // A body that is one of several shapes stays one argument, its `oneOf`/`anyOf` (and
+    // what its discriminator says) intact: flattened, the choice would be lost and the
+    // model could send several variants' fields at once.
+    let resolved = resolve_schema(spec, schema);
+    if resolved.get("oneOf").is_some() || resolved.get("anyOf").is_some() {
+        return out;
+    }
     let mut stack = Vec::new();
     merge(spec, schema, 0, &mut stack, &mut out);
-    discriminated(spec, resolve_schema(spec, schema), &mut out);
     out
-}
-
-/// The schema of a discriminator property no variant declares.
-static TAG_SCHEMA: LazyLock<Node> =
-    LazyLock::new(|| serde_json::from_str(r#"{"type":"string"}"#).unwrap_or(Node::Null));
-
-/// A body with a discriminator mapping lends its variants' properties too, all optional
-/// (the first variant to declare one gives its schema): models fill a flat object far more
-/// reliably than a top-level `oneOf`, and the API still validates the variant.
-fn discriminated<'a>(spec: &'a Spec, schema: &'a Node, out: &mut Fields<'a>) {
-    let Some(d) = schema.get("discriminator") else {
-        return;
-    };
-    let (Some(tag), Some(mapping)) = (
-        d.str("propertyName"),
-        d.get("mapping").and_then(Node::as_object),
-    ) else {
-        return;
-    };
-    let schemas = spec.root.get("components").and_then(|c| c.get("schemas"));
-    let mut variants = Fields::default();
-    for target in mapping.values().filter_map(Node::as_str) {
-        let name = pointer::schema_name(target)
-            .or_else(|| (!target.contains(['#', '/'])).then(|| target.to_owned()));
-        let Some(variant) = name.and_then(|n| schemas?.get(&n)) else {
-            continue;
-        };
-        merge(spec, variant, 0, &mut Vec::new(), &mut variants);
-    }
-    for (name, p) in variants.properties {
-        if !out.properties.iter().any(|(n, _)| *n == name) {
-            out.properties.push((name, p));
-        }
-    }
-    if !out.properties.iter().any(|(n, _)| *n == tag) {
-        out.properties.push((tag, &TAG_SCHEMA));
-    }
 }
 
 /// Adds `schema`'s properties (following references and `allOf`) to `out`.
