@@ -4,10 +4,13 @@
 //! credentials the spec's security schemes ask for and turns Prism's verdict into the
 //! response status.
 //!
-//! Prism answers an invalid request with 422 (its own problem document, `--errors`) or,
-//! where the spec declares a 400/422 response, with that response and the violations in an
-//! `sl-violations` header; [`PrismClient`] makes the second form a 422 too, its body the
-//! violations, so a tool call sees every rejection with Prism's reason.
+//! Prism answers an invalid request with its own problem document (422, 401, 404…, with
+//! `--errors`) or, where the spec declares a 400/422 response, with that response and the
+//! violations in an `sl-violations` header. [`PrismClient`] turns its verdict into what a
+//! tool call sees: a rejection is a 422 whose body is `{"prism": "rejected", "reasons":
+//! […]}`; a valid request answered with an error the spec declares (or a Prism failure
+//! that comes after validation) is a 200 `{"prism": "passed"}`; anything else is a 502
+//! `{"prism": "failed"}`.
 //!
 //! Include with `#[path = "support/prism.rs"] mod prism;`.
 #![allow(dead_code, unreachable_pub)]
