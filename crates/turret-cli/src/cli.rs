@@ -107,6 +107,10 @@ pub struct OpenapiArgs {
     /// Print the generated tools, resources and templates as JSON, and exit.
     #[arg(long, conflicts_with_all = ["http", "stdio"])]
     pub dump: bool,
+    /// Print what became of each operation (its tool, resource or template, or why it was
+    /// left out, and what was renamed or simplified) as JSON, and exit.
+    #[arg(long, conflicts_with_all = ["http", "stdio", "dump"])]
+    pub report: bool,
     /// Which operations become what.
     #[arg(long, value_enum, default_value_t = RouteMapPreset::Tools)]
     pub route_map: RouteMapPreset,

@@ -13,6 +13,24 @@ pub async fn openapi_command(args: OpenapiArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     let generator = generator(spec, args.base_url.clone(), args.route_map, args.naming);
+    let report = match generator.report() {
+        Ok(report) => report,
+        Err(e) => return fail(e),
+    };
+    if args.report {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+        return ExitCode::SUCCESS;
+    }
+    let skipped = report.skipped().count();
+    if skipped > 0 {
+        eprintln!(
+            "turret openapi: {skipped} of {} operations left out (`--report` says why)",
+            report.operations.len()
+        );
+    }
     if args.dump {
         return match generator.components() {
             Ok(c) => {

@@ -14,6 +14,7 @@ use crate::execute::service::{CallConfig, Kind, OperationService};
 use crate::generate::{generate, Components, Generated, Options};
 use crate::naming::Naming;
 use crate::operation::Operation;
+use crate::report::Report;
 use crate::route_map::{RouteMap, RouteOverride, Target};
 
 /// Default per-call timeout.
@@ -141,7 +142,7 @@ impl OpenApi {
         self
     }
 
-    fn generated(&self) -> Result<Vec<Generated>, Error> {
+    fn generated(&self) -> Result<(Vec<Generated>, Report), Error> {
         let options = Options {
             maps: &self.maps,
             over: self.over.as_ref(),
@@ -152,9 +153,11 @@ impl OpenApi {
     }
 
     /// The tools, resources and templates the spec generates, without an HTTP service.
+    /// An operation that cannot be generated is left out; [`OpenApi::report`] says which
+    /// and why.
     pub fn components(&self) -> Result<Components, Error> {
         let mut out = Components::default();
-        for g in self.generated()? {
+        for g in self.generated()?.0 {
             match g {
                 Generated::Tool(t, _) => out.tools.push(t),
                 Generated::Resource(r, _) => out.resources.push(r),
@@ -162,6 +165,15 @@ impl OpenApi {
             }
         }
         Ok(out)
+    }
+
+    /// What became of each operation: the component it is, or why it was left out, and
+    /// what was renamed or simplified on the way. With `notes` on the numbers of the spec
+    /// that a tool's schema holds only as the nearest double.
+    pub fn report(&self) -> Result<Report, Error> {
+        let mut report = self.generated()?.1;
+        report.notes.extend(self.spec.rounded_numbers());
+        Ok(report)
     }
 
     /// The server: each operation a leaf calling `client` (see
@@ -179,7 +191,7 @@ impl OpenApi {
         });
         let mut router = Router::new().name(self.spec.title().unwrap_or("openapi"));
         let leaf = |plan, kind| OperationService::new(plan, kind, config.clone(), client.clone());
-        for g in self.generated()? {
+        for g in self.generated()?.0 {
             router = match g {
                 Generated::Tool(def, plan) => router.tool_service(def, leaf(plan, Kind::Tool)),
                 Generated::Resource(def, plan) => {

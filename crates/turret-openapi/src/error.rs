@@ -25,6 +25,13 @@ pub enum Error {
     Invalid(String),
     /// A route map's path pattern is not a valid regular expression.
     Pattern(regex::Error),
+    /// One of the above, at an operation of the spec (`GET /pets`).
+    At {
+        /// The operation.
+        place: String,
+        /// What is wrong there.
+        error: Box<Error>,
+    },
 }
 
 impl fmt::Display for Error {
@@ -42,6 +49,7 @@ impl fmt::Display for Error {
             }
             Error::Invalid(e) => write!(f, "invalid spec: {e}"),
             Error::Pattern(e) => write!(f, "invalid route map path pattern: {e}"),
+            Error::At { place, error } => write!(f, "{place}: {error}"),
         }
     }
 }
@@ -50,6 +58,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Pattern(e) => Some(e),
+            Error::At { error, .. } => Some(error),
             _ => None,
         }
     }

@@ -55,6 +55,7 @@ mod execute;
 mod generate;
 mod naming;
 mod operation;
+mod report;
 mod route_map;
 mod schema;
 
@@ -69,6 +70,7 @@ pub use error::{BoxError, Error};
 pub use generate::Components;
 pub use naming::Naming;
 pub use operation::Operation;
+pub use report::{OperationReport, Outcome, Report};
 pub use route_map::{RouteMap, RouteOverride, Target};
 
 /// A server calling `client` for every operation of `spec`, with the defaults of

@@ -93,6 +93,8 @@ pub(crate) struct Body<'a> {
     pub(crate) schema: &'a Node,
     /// The media type's `encoding` map (per-property `style`/`explode` of form bodies).
     pub(crate) encoding: Option<&'a Node>,
+    /// The other media types the body may have (the first with a schema is sent).
+    pub(crate) others: Vec<&'a str>,
 }
 
 /// The `(location, name)` pairs that security schemes fill in: never arguments.
@@ -130,54 +132,88 @@ fn security_parameters(spec: &Spec) -> HashSet<(Location, String)> {
     out
 }
 
-/// Every operation of `spec`, paths in document order, methods in FastMCP's order.
-pub(crate) fn operations(spec: &Spec) -> Result<Vec<Operation<'_>>, Error> {
+/// An operation that could not be read, and why.
+#[derive(Debug)]
+pub(crate) struct Unreadable<'a> {
+    pub(crate) method: String,
+    pub(crate) path: &'a str,
+    pub(crate) operation_id: Option<&'a str>,
+    pub(crate) reason: Error,
+}
+
+/// Every operation of `spec`, paths in document order, methods in FastMCP's order; one
+/// that cannot be read (a dangling reference, a parameter without a name) is reported,
+/// and the others still come.
+pub(crate) fn operations(spec: &Spec) -> Vec<Result<Operation<'_>, Unreadable<'_>>> {
     let security = security_parameters(spec);
     let mut out = Vec::new();
     let Some(paths) = spec.root.get("paths").and_then(Node::as_object) else {
-        return Ok(out);
+        return out;
     };
     for (path, item) in paths {
-        let item = spec.deref(item)?;
-        let shared = item.get("parameters");
+        let item = match spec.deref(item) {
+            Ok(item) => item,
+            Err(e) => {
+                out.push(Err(Unreadable {
+                    method: "*".into(),
+                    path,
+                    operation_id: None,
+                    reason: e,
+                }));
+                continue;
+            }
+        };
         for (key, method) in &METHODS {
             let Some(op) = item.get(key) else { continue };
-            let at = || format!("{} {path}", key.to_uppercase());
-            let mut parameters = Vec::new();
-            let mut seen = HashSet::new();
-            // The operation's own parameters override the path item's (same name and place).
-            for p in list(op.get("parameters")).chain(list(shared)) {
-                let p = spec.deref(p)?;
-                let parameter = parameter(p).ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "{}: a parameter lacks `name` or a valid `in`",
-                        at()
-                    ))
-                })?;
-                let key = (parameter.location, parameter.name);
-                let lowered = match parameter.location {
-                    Location::Header => parameter.name.to_ascii_lowercase(),
-                    _ => parameter.name.to_owned(),
-                };
-                if !seen.insert(key) || security.contains(&(parameter.location, lowered)) {
-                    continue;
-                }
-                parameters.push(parameter);
-            }
-            out.push(Operation {
-                method: method.clone(),
-                path,
-                operation_id: op.str("operationId"),
-                summary: op.str("summary"),
-                description: op.str("description"),
-                tags: list(op.get("tags")).filter_map(Node::as_str).collect(),
-                parameters,
-                body: body(spec, op.get("requestBody"))?,
-                response: response(spec, op.get("responses"))?,
-            });
+            out.push(
+                operation(spec, &security, path, item, op, method).map_err(|e| Unreadable {
+                    method: method.to_string(),
+                    path,
+                    operation_id: op.str("operationId"),
+                    reason: e,
+                }),
+            );
         }
     }
-    Ok(out)
+    out
+}
+
+fn operation<'a>(
+    spec: &'a Spec,
+    security: &HashSet<(Location, String)>,
+    path: &'a str,
+    item: &'a Node,
+    op: &'a Node,
+    method: &Method,
+) -> Result<Operation<'a>, Error> {
+    let mut parameters = Vec::new();
+    let mut seen = HashSet::new();
+    // The operation's own parameters override the path item's (same name and place).
+    for p in list(op.get("parameters")).chain(list(item.get("parameters"))) {
+        let p = spec.deref(p)?;
+        let parameter = parameter(p)
+            .ok_or_else(|| Error::Invalid("a parameter lacks `name` or a valid `in`".to_owned()))?;
+        let key = (parameter.location, parameter.name);
+        let lowered = match parameter.location {
+            Location::Header => parameter.name.to_ascii_lowercase(),
+            _ => parameter.name.to_owned(),
+        };
+        if !seen.insert(key) || security.contains(&(parameter.location, lowered)) {
+            continue;
+        }
+        parameters.push(parameter);
+    }
+    Ok(Operation {
+        method: method.clone(),
+        path,
+        operation_id: op.str("operationId"),
+        summary: op.str("summary"),
+        description: op.str("description"),
+        tags: list(op.get("tags")).filter_map(Node::as_str).collect(),
+        parameters,
+        body: body(spec, op.get("requestBody"))?,
+        response: response(spec, op.get("responses"))?,
+    })
 }
 
 fn list(node: Option<&Node>) -> impl Iterator<Item = &Node> {
@@ -212,12 +248,19 @@ fn body<'a>(spec: &'a Spec, node: Option<&'a Node>) -> Result<Option<Body<'a>>, 
         c.iter()
             .find_map(|(media, m)| Some((&**media, m.get("schema")?, m.get("encoding"))))
     });
+    let media_types = node.get("content").and_then(Node::as_object);
     Ok(first.map(|(media_type, schema, encoding)| Body {
         required: node.get("required").and_then(Node::as_bool) == Some(true),
         description: node.str("description"),
         media_type,
         schema,
         encoding,
+        others: media_types
+            .into_iter()
+            .flatten()
+            .map(|(m, _)| &**m)
+            .filter(|m| *m != media_type)
+            .collect(),
     }))
 }
 

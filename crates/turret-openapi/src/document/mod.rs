@@ -139,6 +139,16 @@ impl Spec {
         Some(url)
     }
 
+    /// A note for each number of the document that a `serde_json::Value` holds only as the
+    /// nearest double (none when serde_json's `arbitrary_precision` is on).
+    pub(crate) fn rounded_numbers(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !number::exact_json_numbers() {
+            decimals(&self.root, &mut String::new(), &mut out);
+        }
+        out
+    }
+
     /// Follows `$ref`s from `node` to the object they name (parameters, request bodies,
     /// responses, path items); a chain longer than a few dozen hops is a cycle.
     pub(crate) fn deref<'a>(&'a self, mut node: &'a Node) -> Result<&'a Node, Error> {
@@ -152,6 +162,33 @@ impl Spec {
             reference: node.str("$ref").unwrap_or_default().to_owned(),
             reason: "the chain of references is a cycle".into(),
         })
+    }
+}
+
+/// Notes for the decimals under `node`, at JSON pointer `at`.
+fn decimals(node: &Node, at: &mut String, out: &mut Vec<String>) {
+    let len = at.len();
+    match node {
+        Node::Decimal(d) => out.push(format!(
+            "the number {d} at {at} is the nearest double, {}, in tool schemas",
+            number::nearest(d)
+        )),
+        Node::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                at.push_str(&format!("/{i}"));
+                decimals(item, at, out);
+                at.truncate(len);
+            }
+        }
+        Node::Object(members) => {
+            for (key, value) in members.iter() {
+                at.push('/');
+                at.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                decimals(value, at, out);
+                at.truncate(len);
+            }
+        }
+        _ => {}
     }
 }
 

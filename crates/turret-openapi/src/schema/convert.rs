@@ -144,7 +144,13 @@ impl<'a> Converter<'a> {
 
     fn object(&mut self, object: &Object) -> Result<Value, Error> {
         let mut out = Map::new();
-        let read_only = |n: &Node| n.get("readOnly").and_then(Node::as_bool) == Some(true);
+        // `readOnly` properties are the server's to set, `writeOnly` ones never come back:
+        // left out of request and response schemas.
+        let hidden = match self.direction {
+            Direction::Input => "readOnly",
+            Direction::Output => "writeOnly",
+        };
+        let hidden = |n: &Node| n.get(hidden).and_then(Node::as_bool) == Some(true);
         let mut dropped: Vec<&str> = Vec::new();
         for (key, value) in object {
             let key: &str = key;
@@ -168,10 +174,7 @@ impl<'a> Converter<'a> {
                     Node::Object(members) => {
                         let mut map = Map::new();
                         for (name, s) in members.iter() {
-                            if key == "properties"
-                                && self.direction == Direction::Input
-                                && read_only(s)
-                            {
+                            if key == "properties" && hidden(s) {
                                 dropped.push(name);
                                 continue;
                             }
@@ -356,14 +359,16 @@ mod tests {
     }
 
     #[test]
-    fn read_only_dropped_from_input_only() {
+    fn read_only_dropped_from_input_write_only_from_output() {
         let s = spec("3.1.0", "{}");
-        let schema = r#"{"type":"object","required":["id","n"],"properties":{"id":{"type":"string","readOnly":true},"n":{"type":"string"}}}"#;
+        let schema = r#"{"type":"object","required":["id","n","pw"],"properties":{"id":{"type":"string","readOnly":true},"n":{"type":"string"},"pw":{"type":"string","writeOnly":true}}}"#;
         let (v, _) = convert(&s, Direction::Input, schema);
-        assert_eq!(v["required"], json!(["n"]));
+        assert_eq!(v["required"], json!(["n", "pw"]));
         assert!(v["properties"].get("id").is_none());
         let (v, _) = convert(&s, Direction::Output, schema);
+        assert_eq!(v["required"], json!(["id", "n"]));
         assert!(v["properties"].get("id").is_some());
+        assert!(v["properties"].get("pw").is_none());
     }
 
     #[test]

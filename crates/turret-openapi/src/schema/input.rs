@@ -26,7 +26,12 @@ pub(crate) struct Input {
     pub(crate) schema: JsonObject,
     pub(crate) params: Vec<ParamArg>,
     pub(crate) body: Option<BodyPlan>,
+    /// What was renamed or left out, for the generation report.
+    pub(crate) notes: Vec<String>,
 }
+
+/// A body property: its name and schema.
+type Field<'a> = (&'a str, &'a Node);
 
 /// A body object's properties and required names, merged through `allOf`.
 #[derive(Default)]
@@ -132,16 +137,23 @@ pub(crate) fn input(
     let spec = defs.spec();
     let mut converter = Converter::new(spec, Direction::Input);
     let body_fields = op.body.as_ref().map(|b| fields(spec, b.schema));
-    let body_props: Vec<(&str, &Node)> = body_fields
+    let mut notes = Vec::new();
+    let (body_props, read_only): (Vec<Field<'_>>, Vec<Field<'_>>) = body_fields
         .as_ref()
         .map(|f| {
             f.properties
                 .iter()
                 .copied()
-                .filter(|(_, s)| !is_read_only(spec, s))
-                .collect()
+                .partition(|(_, s)| !is_read_only(spec, s))
         })
         .unwrap_or_default();
+    if !read_only.is_empty() {
+        let names: Vec<&str> = read_only.iter().map(|(n, _)| *n).collect();
+        notes.push(format!(
+            "readOnly body properties left out: {}",
+            names.join(", ")
+        ));
+    }
     let whole = match &op.body {
         Some(b)
             if body_props.is_empty()
@@ -169,7 +181,13 @@ pub(crate) fn input(
     for p in &op.parameters {
         let clash = clashes.contains(p.name);
         let arg = if clash {
-            format!("{}__{}", p.name, p.location.as_str())
+            let arg = format!("{}__{}", p.name, p.location.as_str());
+            notes.push(format!(
+                "{} parameter {:?} is argument {arg:?}: the name is taken",
+                p.location.as_str(),
+                p.name
+            ));
+            arg
         } else {
             p.name.to_owned()
         };
@@ -213,6 +231,18 @@ pub(crate) fn input(
         None => None,
         Some(b) => {
             let encoding = Encoding::of(b.media_type);
+            if !b.others.is_empty() {
+                notes.push(format!(
+                    "request body sent as {}; also accepted: {}",
+                    b.media_type,
+                    b.others.join(", ")
+                ));
+            }
+            if let Encoding::Other(media) = &encoding {
+                notes.push(format!(
+                    "request body of type {media} is one argument, sent as its text"
+                ));
+            }
             let args = if let Some(name) = whole {
                 let mut schema = converter.convert(b.schema)?;
                 if let (Value::Object(o), Some(d)) = (&mut schema, b.description) {
@@ -261,6 +291,7 @@ pub(crate) fn input(
         schema,
         params,
         body,
+        notes,
     })
 }
 
