@@ -38,6 +38,7 @@ mod forward;
 mod gateway;
 mod link;
 mod service;
+mod session_questions;
 mod sessions;
 mod status;
 

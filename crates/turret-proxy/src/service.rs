@@ -19,7 +19,7 @@ use turret_types::{
 
 use crate::backend::Backend;
 use crate::forward::{adapt_meta, exchange};
-use crate::sessions::{SessionPolicy, Sessions};
+use crate::sessions::{BackendClient, SessionPolicy, Sessions};
 use crate::status::BackendStatus;
 
 /// An MCP server that forwards everything to a backend server (see the
@@ -73,6 +73,7 @@ pub struct ProxyBuilder {
     name: String,
     backend: Backend,
     client: ClientBuilder,
+    mirror: bool,
     policy: SessionPolicy,
     timeout: Option<Duration>,
     backoff: Duration,
@@ -81,11 +82,21 @@ pub struct ProxyBuilder {
 }
 
 impl ProxyBuilder {
-    /// The client the proxy connects with (era, probe timeout, identity…). The default
-    /// declares sampling, elicitation and roots, which the proxy relays to its own clients;
-    /// a client given here should declare what it wants relayed.
+    /// The client the proxy connects with (era, probe timeout, identity…), declaring the
+    /// same capabilities and answering with the same callbacks for every backend session.
+    ///
+    /// Without it, a backend session that serves one frontend session
+    /// ([`SessionPolicy::PerSession`] and [`PerRequest`](SessionPolicy::PerRequest))
+    /// declares exactly what that frontend's client declared, so the backend offers what it
+    /// would offer that client directly (a tool that needs sampling stays hidden from a
+    /// client without it; URL-mode elicitation shows for a client with it). The backend's
+    /// requests outside any frontend request (a `roots/list` after `initialized`) are asked
+    /// of that frontend session, and the client's `notifications/roots/list_changed` reach
+    /// the backend. A shared backend session (sessionless clients, [`SessionPolicy::Shared`])
+    /// declares sampling, elicitation and roots, which the proxy relays within requests.
     pub fn client(mut self, client: ClientBuilder) -> Self {
         self.client = client;
+        self.mirror = false;
         self
     }
 
@@ -148,7 +159,10 @@ impl ProxyBuilder {
                 sessions: Sessions::new(
                     self.name,
                     self.backend,
-                    self.client,
+                    BackendClient {
+                        builder: self.client,
+                        mirror: self.mirror,
+                    },
                     self.policy,
                     notifier.clone(),
                     self.backoff,
@@ -190,6 +204,7 @@ impl Proxy {
             name: name.into(),
             backend,
             client: relaying_client(),
+            mirror: true,
             policy: SessionPolicy::default(),
             timeout: Some(Duration::from_secs(60)),
             backoff: Duration::from_millis(500),

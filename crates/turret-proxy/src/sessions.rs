@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 
 use turret_core::client::ClientBuilder;
 use turret_core::router::Notifier;
+use turret_core::session::RootsChanges;
 use turret_core::{Client, McpError, Peer, RequestContext};
 
 use crate::backend::Backend;
 use crate::link::{Audience, Link};
+use crate::session_questions::SessionQuestions;
 
 /// Which backend session a frontend request goes through.
 #[non_exhaustive]
@@ -28,6 +30,15 @@ pub enum SessionPolicy {
     /// A new backend session for each request, closed after it (slow; for backends that
     /// must not keep state between calls).
     PerRequest,
+}
+
+/// The client backend sessions connect with.
+#[derive(Debug)]
+pub(crate) struct BackendClient {
+    pub(crate) builder: ClientBuilder,
+    /// Whether a backend session for one frontend session declares what that session's
+    /// client declared (the default client), rather than the builder's capabilities.
+    pub(crate) mirror: bool,
 }
 
 /// Where a frontend request's backend connection comes from.
@@ -55,7 +66,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 pub(crate) struct Sessions {
     pub(crate) name: String,
     backend: Backend,
-    client: ClientBuilder,
+    client: BackendClient,
     policy: SessionPolicy,
     notifier: Notifier,
     slots: Mutex<HashMap<Key, Slot>>,
@@ -75,7 +86,7 @@ impl Sessions {
     pub(crate) fn new(
         name: String,
         backend: Backend,
-        client: ClientBuilder,
+        client: BackendClient,
         policy: SessionPolicy,
         notifier: Notifier,
         backoff: Duration,
@@ -133,7 +144,7 @@ impl Sessions {
     pub(crate) async fn link(&self, ctx: &RequestContext) -> Result<Link, McpError> {
         if self.policy == SessionPolicy::PerRequest {
             let peer = ctx.session_peer().clone();
-            return self.connect(|_| Audience::Session(peer)).await;
+            return self.connect(Some(ctx), |_| Audience::Session(peer)).await;
         }
         let key = self.key(ctx);
         let slot = {
@@ -150,8 +161,9 @@ impl Sessions {
         let shared = key == Key::Shared;
         let peer = ctx.session_peer().clone();
         let notifier = self.notifier.clone();
+        let frontend = (!shared).then_some(ctx);
         let link = self
-            .connect(move |client| {
+            .connect(frontend, move |client| {
                 if shared || client.protocol_version().is_sessionless() {
                     Audience::All(notifier)
                 } else {
@@ -195,10 +207,32 @@ impl Sessions {
         });
     }
 
-    /// Opens a new backend connection, unless the backend failed recently (then the last
-    /// error comes back at once, until the backoff has passed).
+    /// The client a backend session connects with: for one frontend session (with the
+    /// default client), one that declares what that session's client declared, asks that
+    /// session what the backend asks outside any request, and tells the backend when the
+    /// client's roots change.
+    fn client_for(
+        &self,
+        frontend: Option<&RequestContext>,
+    ) -> (ClientBuilder, Option<RootsChanges>) {
+        let builder = self.client.builder.clone();
+        match frontend.filter(|_| self.client.mirror) {
+            Some(ctx) => (
+                builder
+                    .capabilities(ctx.capabilities().clone())
+                    .handler(SessionQuestions(ctx.session_peer().clone())),
+                ctx.roots_changes(),
+            ),
+            None => (builder, None),
+        }
+    }
+
+    /// Opens a new backend connection (for `frontend`'s session, or shared with `None`),
+    /// unless the backend failed recently (then the last error comes back at once, until
+    /// the backoff has passed).
     pub(crate) async fn connect(
         &self,
+        frontend: Option<&RequestContext>,
         audience: impl FnOnce(&Client) -> Audience,
     ) -> Result<Link, McpError> {
         if let Some(error) = self.backing_off() {
@@ -210,7 +244,8 @@ impl Sessions {
                 .open()
                 .await
                 .map_err(|e| format!("could not start {}: {e}", self.backend))?;
-            let handshake = self.client.clone().connect(transport);
+            let (client, roots) = self.client_for(frontend);
+            let handshake = client.connect(transport);
             // Bounded too: a backend stuck before answering `initialize` would otherwise
             // hold the request, and every request waiting on this slot, forever.
             let connected = match self.timeout {
@@ -231,7 +266,7 @@ impl Sessions {
                 )
             })?;
             let audience = audience(&client);
-            Ok::<_, String>(Link::new(client, child, audience))
+            Ok::<_, String>(Link::new(client, child, audience, roots))
         };
         match attempt.await {
             Ok(link) => {
