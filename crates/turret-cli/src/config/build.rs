@@ -57,6 +57,10 @@ pub async fn build(loaded: &LoadedConfig) -> Result<Built, ConfigError> {
     let mut gateway = Gateway::new();
     let mut generated = Vec::new();
     let mut summary = Vec::new();
+    for (name, backend) in loaded.mcp_servers()? {
+        summary.push(format!("{name}: {backend} (from mcp_servers)"));
+        gateway = gateway.backend(name, backend);
+    }
     for (name, spanned) in &config.backends {
         let backend = spanned.get_ref();
         let at = |message: String| {

@@ -23,6 +23,10 @@ pub struct GatewayConfig {
     /// Where to listen (the command line wins).
     #[serde(default)]
     pub listen: Option<ListenConfig>,
+    /// An `mcpServers` file (as Claude Desktop, Cursor and VS Code write them): each server
+    /// becomes a backend under its own name, beside those of `[backends]`.
+    #[serde(default)]
+    pub mcp_servers: Option<Spanned<PathBuf>>,
     /// The backends, by namespace.
     #[serde(default)]
     pub backends: BTreeMap<String, Spanned<BackendConfig>>,
