@@ -40,6 +40,7 @@ mod link;
 mod service;
 mod session_questions;
 mod sessions;
+mod slots;
 mod status;
 
 pub use backend::{Backend, BackendError};

@@ -137,6 +137,11 @@ impl Link {
         &self.0.client
     }
 
+    /// Whether `other` is this very connection.
+    pub(crate) fn same(&self, other: &Link) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     pub(crate) fn is_alive(&self) -> bool {
         !self.0.client.is_closed()
     }

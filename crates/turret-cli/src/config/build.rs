@@ -128,7 +128,12 @@ fn proxy(name: &str, config: &BackendConfig, loaded: &LoadedConfig) -> Result<Pr
         }
         backend
     };
-    let mut builder = Proxy::builder(name, backend).hide_when_down(true);
+    let mut builder = Proxy::builder(name, backend)
+        .hide_when_down(true)
+        .lazy_sessions(true);
+    if let Some(ms) = config.idle_timeout_ms {
+        builder = builder.idle_timeout(Duration::from_millis(ms));
+    }
     if let Some(policy) = &config.session_policy {
         builder = builder.session_policy(session_policy(policy)?);
     }
