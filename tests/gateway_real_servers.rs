@@ -35,6 +35,9 @@ const GIT_ENV: [(&str, &str); 6] = [
     ("GIT_COMMITTER_DATE", "1767225600 +0000"),
 ];
 
+/// A server to start: name, program, arguments, environment.
+type Server = (&'static str, String, Vec<String>, Vec<(String, String)>);
+
 /// One side's state: a directory holding a git repository, files and the memory file.
 struct Side(PathBuf);
 
@@ -67,7 +70,7 @@ impl Side {
     }
 
     /// The servers, each as `(name, program, args, env)`.
-    fn servers(&self) -> Vec<(&'static str, String, Vec<String>, Vec<(String, String)>)> {
+    fn servers(&self) -> Vec<Server> {
         let path = fixture::harness_path_env().to_string_lossy().into_owned();
         let mut git_env: Vec<(String, String)> = GIT_ENV
             .iter()
