@@ -8,7 +8,8 @@
 //!   sampling, elicitation (form and URL) and roots: the backend session declares what the
 //!   client declared;
 //! * the roots the server asks for right after `initialized` (outside any request) are the
-//!   client's.
+//!   client's;
+//! * form and URL elicitation, progress and log messages reach the client.
 //!
 //! Needs the external harness (`../shared/harness/setup.sh`), which CI installs.
 
@@ -257,4 +258,71 @@ async fn the_roots_the_server_asks_for_unprompted_are_the_clients() {
         .await
         .unwrap();
     assert!(text(&roots.content).contains(ROOT), "{roots:?}");
+}
+
+#[tokio::test]
+async fn elicitation_progress_and_logs_cross_the_gateway() {
+    use turret::types::{CallToolRequestParams, LoggingLevel, Meta, ProgressToken};
+
+    let client = gateway_with(frontend(true)).await;
+    let form = client
+        .call_tool("ev_trigger-elicitation-request", json!({}))
+        .await
+        .unwrap();
+    assert!(text(&form.content).contains("Ada"), "{form:?}");
+    let url = client
+        .call_tool(
+            "ev_trigger-url-elicitation",
+            json!({"url": "https://example.com/sign-in", "message": "Sign in"}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        text(&url.content).contains("completed the URL elicitation"),
+        "{url:?}"
+    );
+
+    client.set_log_level(LoggingLevel::Debug).await.unwrap();
+    let mut notifications = client.notifications();
+    let mut meta = Meta::new();
+    meta.insert("progressToken", "long");
+    let mut arguments = turret::types::JsonObject::new();
+    arguments.insert("duration".into(), json!(1));
+    arguments.insert("steps".into(), json!(3));
+    client
+        .request(ClientRequest::CallTool(CallToolRequestParams {
+            name: "ev_trigger-long-running-operation".into(),
+            arguments: Some(arguments),
+            meta: Some(meta),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    let mut progress = Vec::new();
+    while let Ok(n) = notifications.try_recv() {
+        if let ServerNotification::Progress(p) = n {
+            assert_eq!(p.progress_token, ProgressToken::String("long".into()));
+            progress.push(p.progress);
+        }
+    }
+    assert_eq!(
+        progress,
+        [1.0, 2.0, 3.0],
+        "the operation's progress, in order"
+    );
+
+    client
+        .call_tool("ev_toggle-simulated-logging", json!({}))
+        .await
+        .unwrap();
+    let logged = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            if let ServerNotification::LoggingMessage(m) = notifications.recv().await.unwrap() {
+                return m;
+            }
+        }
+    })
+    .await
+    .expect("no log message within 30 s");
+    assert!(!logged.data.is_null());
 }
