@@ -1,7 +1,9 @@
 //! Nothing dropped silently: every operation is a component or a line of the generation
 //! report (`OpenApi::report`, `turret openapi SPEC --report`) saying why not, and what was
 //! renamed or simplified; `readOnly`/`writeOnly` stay out of request/response schemas.
-//! Bad input gets a clear error naming the place and exit 2 from the CLI, never a panic.
+//! References to files beside the spec resolve when it is loaded from its file (bounded, not
+//! outside its directory, no network). Bad input gets a clear error naming the place and
+//! exit 2 from the CLI, never a panic.
 
 #[path = "support/fixture.rs"]
 mod fixture;
@@ -160,6 +162,84 @@ fn the_cli_prints_the_report_and_warns_of_left_out_operations() {
 }
 
 #[test]
+fn references_to_files_beside_the_spec_resolve() {
+    let dir = dir_with(
+        "files",
+        &[
+            (
+                "spec.yaml",
+                "openapi: 3.1.0\ninfo: {title: x}\npaths:\n  /pets:\n    post:\n      operationId: add\n      parameters: [{$ref: 'common.json#/limit'}]\n      requestBody: {required: true, content: {application/json: {schema: {$ref: './schemas/pet.yaml#/Pet'}}}}\n",
+            ),
+            ("common.json", r#"{"limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 50}}}"#),
+            (
+                "schemas/pet.yaml",
+                "Pet:\n  type: object\n  required: [name]\n  properties:\n    name: {type: string}\n    owner: {$ref: 'people/owner.yaml'}\n    friend: {$ref: '#/Pet'}\n",
+            ),
+            ("schemas/people/owner.yaml", "type: object\nproperties: {email: {type: string, format: email}}\n"),
+        ],
+    );
+    let spec = Spec::load(dir.join("spec.yaml")).unwrap();
+    let tools = OpenApi::new(spec).components().unwrap().tools;
+    let schema = &tools[0].input_schema;
+    assert_eq!(schema["properties"]["limit"]["maximum"], 50);
+    assert_eq!(schema["required"], json!(["name"]));
+    assert_eq!(
+        schema["properties"]["owner"]["properties"]["email"]["format"],
+        "email"
+    );
+    // A cycle inside the file is cut as a local one would be.
+    assert_eq!(schema["properties"]["friend"]["type"], "object");
+
+    // Parsed from text, the same spec says where to go.
+    let text = std::fs::read_to_string(dir.join("spec.yaml")).unwrap();
+    let e = OpenApi::new(Spec::parse(&text).unwrap())
+        .components()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("common.json#/limit") && e.contains("Spec::load"),
+        "{e}"
+    );
+
+    // And the CLI reads the files too.
+    let out = turret(&["openapi", dir.join("spec.yaml").to_str().unwrap(), "--dump"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_spec_reads_at_most_64_files() {
+    let mut files: Vec<(String, String)> = (0..70)
+        .map(|i| {
+            (
+                format!("f{i}.yaml"),
+                format!(
+                    "X: {{type: object, properties: {{next: {{$ref: 'f{}.yaml#/X'}}}}}}\n",
+                    i + 1
+                ),
+            )
+        })
+        .collect();
+    files.push((
+        "spec.yaml".into(),
+        "openapi: 3.1.0\npaths:\n  /a:\n    post:\n      requestBody: {content: {application/json: {schema: {$ref: 'f0.yaml#/X'}}}}\n".into(),
+    ));
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let dir = dir_with("many-files", &files);
+    let e = Spec::load(dir.join("spec.yaml")).unwrap_err().to_string();
+    assert!(
+        e.contains("at most 64 files") && e.contains("f64.yaml"),
+        "{e}"
+    );
+}
+
+#[test]
 fn bad_specs_exit_2_with_an_error_naming_the_place() {
     let op = |schema: &str| {
         format!(
@@ -185,17 +265,34 @@ fn bad_specs_exit_2_with_an_error_naming_the_place() {
         (
             "url-ref",
             op("https://example.com/pet.yaml#/Pet"),
-            vec!["POST /pets", "https://example.com/pet.yaml#/Pet"],
+            vec![
+                "#/paths/~1pets/post/requestBody",
+                "https://example.com/pet.yaml#/Pet",
+            ],
         ),
         (
-            "file-ref",
-            op("./schemas/pet.yaml#/Pet"),
-            vec!["POST /pets", "./schemas/pet.yaml#/Pet"],
+            "missing-file",
+            op("./schemas/cat.yaml#/Cat"),
+            vec!["./schemas/cat.yaml#/Cat", "cannot read"],
         ),
         (
             "escaping-ref",
-            op("../../outside.yaml#/Pet"),
-            vec!["POST /pets", "../../outside.yaml"],
+            op("../outside.yaml#/Pet"),
+            vec!["../outside.yaml#/Pet", "outside"],
+        ),
+        (
+            "file-cycle",
+            op("./schemas/a.yaml#/A"),
+            vec!["cycle", "a.yaml", "b.yaml"],
+        ),
+        (
+            "remote-in-file",
+            op("./schemas/remote.yaml#/R"),
+            vec![
+                "schemas/remote.yaml#/R",
+                "https://example.com/r.yaml#/R",
+                "remote",
+            ],
         ),
     ];
     for (name, text, wanted) in cases {
@@ -204,8 +301,17 @@ fn bad_specs_exit_2_with_an_error_naming_the_place() {
             &[
                 ("spec.yaml", &text),
                 ("schemas/pet.yaml", "Pet: {type: object}\n"),
+                ("schemas/a.yaml", "A: {$ref: 'b.yaml#/B'}\n"),
+                ("schemas/b.yaml", "B: {$ref: './a.yaml#/A'}\n"),
+                (
+                    "schemas/remote.yaml",
+                    "R: {$ref: 'https://example.com/r.yaml#/R'}\n",
+                ),
             ],
         );
+        // A file beside the spec's directory, for the reference that escapes it.
+        let outside = dir.parent().unwrap().join("outside.yaml");
+        std::fs::write(outside, "Pet: {type: object}\n").unwrap();
         let out = turret(&["openapi", dir.join("spec.yaml").to_str().unwrap(), "--dump"]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");

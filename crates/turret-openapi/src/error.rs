@@ -9,10 +9,18 @@ use std::fmt;
 pub enum Error {
     /// The text is neither JSON nor YAML.
     Syntax(String),
+    /// The spec's file could not be read.
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
     /// The document is not an OpenAPI 3.0/3.1 description (Swagger 2.0, a missing
     /// `openapi` field, an unknown major version).
     Version(String),
-    /// A `$ref` outside this document (another file or a URL): bundle the spec first.
+    /// A `$ref` to a URL (refused), or to another file in a spec parsed from text (load it
+    /// from its file with [`Spec::load`](crate::Spec::load)).
     ExternalRef(String),
     /// A `$ref` that points nowhere, or at something of the wrong kind.
     BadRef {
@@ -38,11 +46,18 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Syntax(e) => write!(f, "the spec is neither valid JSON nor YAML: {e}"),
+            Error::Read { path, error } => write!(f, "cannot read {}: {error}", path.display()),
             Error::Version(e) => f.write_str(e),
+            Error::ExternalRef(r) if r.contains("://") || r.starts_with("//") => write!(
+                f,
+                "remote reference {r:?} is refused: Turret fetches nothing a spec points at; \
+                 save the file beside the spec and refer to it by a relative path"
+            ),
             Error::ExternalRef(r) => write!(
                 f,
-                "external reference {r:?} is not supported: bundle the spec into one document \
-                 (e.g. `redocly bundle`) first"
+                "external reference {r:?}: load the spec from its file (`Spec::load`, \
+                 `turret openapi FILE`) to read files beside it, or bundle it into one \
+                 document (e.g. `redocly bundle`)"
             ),
             Error::BadRef { reference, reason } => {
                 write!(f, "cannot resolve reference {reference:?}: {reason}")
@@ -58,6 +73,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Pattern(e) => Some(e),
+            Error::Read { error, .. } => Some(error),
             Error::At { error, .. } => Some(error),
             _ => None,
         }

@@ -34,7 +34,17 @@
 //! FastMCP's `from_openapi` on the same spec. Differences: headers and query parameters
 //! named by `securitySchemes` (and `Authorization` when an HTTP or OAuth scheme exists) are
 //! not arguments; 3.1 boolean schemas, specs without `info.version` and pointers with `~1`
-//! are accepted; shared definitions are emitted once per tool as `$defs`.
+//! are accepted; shared definitions are emitted once per tool as `$defs`; a required body
+//! that is `oneOf`/`anyOf` several shapes is one required argument holding the variants
+//! (FastMCP flattens the variants' properties, none required).
+//!
+//! ## Real specs
+//!
+//! Numbers are kept as written ([`Spec::parse`] reads `1e400` and integers beyond 64 bits;
+//! a tool's schema gets them exactly when serde_json's `arbitrary_precision` is on in the
+//! build, else the nearest double). [`Spec::load`] reads the files beside a spec that its
+//! references name; URLs are refused. An operation that cannot be generated is left out,
+//! and [`OpenApi::report`] says which and why, and what was renamed or simplified.
 //! [`Naming::Improved`] changes names and titles as its documentation lists.
 //!
 //! | feature | default | what |

@@ -146,14 +146,11 @@ fn proxy(name: &str, config: &BackendConfig, loaded: &LoadedConfig) -> Result<Pr
 /// The server generated from an `openapi` backend's spec, calling the API over HTTP.
 async fn openapi(config: &BackendConfig, loaded: &LoadedConfig) -> Result<Router, String> {
     let source = config.openapi.as_deref().unwrap_or_default();
-    let text = if is_url(source) {
-        fetch(source).await?
+    let spec = if is_url(source) {
+        read_spec(source).await?
     } else {
-        let path = loaded.base_dir().join(source);
-        std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        read_spec(&loaded.base_dir().join(source).to_string_lossy()).await?
     };
-    let spec = Spec::parse(&text).map_err(|e| format!("the spec {source}: {e}"))?;
     generator(
         spec,
         config.base_url.clone(),
@@ -164,14 +161,15 @@ async fn openapi(config: &BackendConfig, loaded: &LoadedConfig) -> Result<Router
     .map_err(|e| e.to_string())
 }
 
-/// Reads a spec from a file or an http:// URL.
+/// Reads a spec from a file (with the files beside it that its references name) or an
+/// http:// URL (whose references to other documents are refused).
 pub(crate) async fn read_spec(source: &str) -> Result<Spec, String> {
-    let text = if is_url(source) {
-        fetch(source).await?
+    let spec = if is_url(source) {
+        Spec::parse(&fetch(source).await?)
     } else {
-        std::fs::read_to_string(source).map_err(|e| format!("cannot read {source}: {e}"))?
+        Spec::load(source)
     };
-    Spec::parse(&text).map_err(|e| format!("the spec {source}: {e}"))
+    spec.map_err(|e| format!("the spec {source}: {e}"))
 }
 
 /// OpenAPI generation with the CLI's options.

@@ -1,6 +1,7 @@
 //! Reading a spec: JSON or YAML text into an ordered tree, the OpenAPI version check, and
 //! local `$ref` resolution.
 
+mod bundle;
 pub(crate) mod node;
 pub(crate) mod number;
 pub(crate) mod pointer;
@@ -69,15 +70,90 @@ fn from_yaml(_: &str) -> Result<Node, Error> {
     ))
 }
 
+/// Which OpenAPI line `root` follows, or why it is no OpenAPI 3 description.
+fn version_of(root: &Node) -> Result<Version, Error> {
+    if root.as_object().is_none() {
+        return Err(Error::Version("the spec is not an object".into()));
+    }
+    if let Some(v) = root.get("swagger") {
+        let v = v.as_str().unwrap_or("?");
+        return Err(Error::Version(format!(
+            "this is a Swagger {v} document; convert it to OpenAPI 3 first \
+             (e.g. `npx swagger2openapi spec.json`)"
+        )));
+    }
+    let version = match root.str("openapi") {
+        Some(v) if v.starts_with("3.0") => Version::V3_0,
+        Some(v) if v.starts_with("3.") => Version::V3_1,
+        Some(v) => {
+            return Err(Error::Version(format!(
+                "unsupported OpenAPI version {v:?}: 3.0.x and 3.1.x are supported"
+            )))
+        }
+        None => {
+            return Err(Error::Version(
+                "no `openapi` field: not an OpenAPI 3 description".into(),
+            ))
+        }
+    };
+    Ok(version)
+}
+
+/// JSON or YAML text (JSON when it starts with `{`) into the tree.
+pub(crate) fn parse_text(text: &str) -> Result<Node, Error> {
+    if text.trim_start().starts_with('{') {
+        from_json_text(text)
+    } else {
+        from_yaml(text)
+    }
+}
+
 impl Spec {
-    /// Parses JSON or YAML text (JSON when it starts with `{`).
+    /// Parses JSON or YAML text (JSON when it starts with `{`). References to other files
+    /// need the file's place: use [`Spec::load`].
     pub fn parse(text: &str) -> Result<Self, Error> {
-        let root: Node = if text.trim_start().starts_with('{') {
-            from_json_text(text)?
-        } else {
-            from_yaml(text)?
-        };
-        Self::from_node(root)
+        Self::from_node(parse_text(text)?)
+    }
+
+    /// Reads the spec at `path`, and the files beside it that its references name
+    /// (`./schemas/pet.yaml#/Pet`, `common.json`): under the spec's directory only, at most
+    /// 64 of them, never a URL (refused, naming the reference).
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("turret-openapi-doc-{}", std::process::id()));
+    /// # std::fs::create_dir_all(dir.join("schemas")).unwrap();
+    /// # std::fs::write(dir.join("schemas/pet.yaml"), "Pet: {type: object, properties: {name: {type: string}}}\n").unwrap();
+    /// # std::fs::write(dir.join("spec.yaml"), "openapi: 3.1.0\npaths:\n  /pets:\n    post:\n      operationId: add\n      requestBody: {content: {application/json: {schema: {$ref: './schemas/pet.yaml#/Pet'}}}}\n").unwrap();
+    /// let spec = turret_openapi::Spec::load(dir.join("spec.yaml"))?;
+    /// let tools = turret_openapi::OpenApi::new(spec).components()?.tools;
+    /// assert!(tools[0].input_schema["properties"].get("name").is_some());
+    /// # Ok::<(), turret_openapi::Error>(())
+    /// ```
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        Self::load_within(path, dir)
+    }
+
+    /// [`Spec::load`], with references allowed to read any file under `dir` (which holds
+    /// the spec, or is above it).
+    pub fn load_within(
+        path: impl AsRef<std::path::Path>,
+        dir: impl AsRef<std::path::Path>,
+    ) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|error| Error::Read {
+            path: path.to_owned(),
+            error,
+        })?;
+        let mut root = parse_text(&text)?;
+        // The version check first: a file that is not a spec is said to be so.
+        let version = version_of(&root)?;
+        bundle::bundle(&mut root, path, dir.as_ref())?;
+        Ok(Self { root, version })
     }
 
     /// Reads a description already held as JSON (from `utoipa`, `aide`…). Keys come in the
@@ -89,30 +165,7 @@ impl Spec {
     }
 
     fn from_node(root: Node) -> Result<Self, Error> {
-        if root.as_object().is_none() {
-            return Err(Error::Version("the spec is not an object".into()));
-        }
-        if let Some(v) = root.get("swagger") {
-            let v = v.as_str().unwrap_or("?");
-            return Err(Error::Version(format!(
-                "this is a Swagger {v} document; convert it to OpenAPI 3 first \
-                 (e.g. `npx swagger2openapi spec.json`)"
-            )));
-        }
-        let version = match root.str("openapi") {
-            Some(v) if v.starts_with("3.0") => Version::V3_0,
-            Some(v) if v.starts_with("3.") => Version::V3_1,
-            Some(v) => {
-                return Err(Error::Version(format!(
-                    "unsupported OpenAPI version {v:?}: 3.0.x and 3.1.x are supported"
-                )))
-            }
-            None => {
-                return Err(Error::Version(
-                    "no `openapi` field: not an OpenAPI 3 description".into(),
-                ))
-            }
-        };
+        let version = version_of(&root)?;
         Ok(Self { root, version })
     }
 
