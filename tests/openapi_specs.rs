@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use serde_json::Value;
-use turret::openapi::{Naming, OpenApi, RouteMap, Spec};
+use turret::openapi::{Naming, OpenApi, RouteMap, SchemaShape, Spec};
 
 const SPECS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/specs");
 const METHODS: [&str; 8] = [
@@ -179,4 +179,67 @@ fn names_and_required_arguments_match_fastmcp() {
         compared += 1;
     }
     assert!(compared >= 6, "only {compared} specs compared");
+}
+
+/// Every `$ref` under `value`.
+fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(o) => {
+            if let Some(Value::String(r)) = o.get("$ref") {
+                out.push(r);
+            }
+            o.values().for_each(|v| refs(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+/// The specs of `../shared/specs` and, when fetched, GitHub's, Stripe's and OpenAI's.
+fn all_specs() -> Vec<(String, String)> {
+    let mut out = specs();
+    let big = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/openapi-specs");
+    for name in ["api.github.com.json", "stripe.com.json", "openai.yaml"] {
+        if let Ok(text) = std::fs::read_to_string(big.join(name)) {
+            out.push((name.to_owned(), text));
+        }
+    }
+    out
+}
+
+#[test]
+fn schema_shapes_defs_at_the_root_or_self_contained() {
+    for (name, text) in all_specs() {
+        for shape in [SchemaShape::Defs, SchemaShape::Inline] {
+            let tools = OpenApi::new(Spec::parse(&text).unwrap())
+                .schema_shape(shape)
+                .components()
+                .unwrap()
+                .tools;
+            for tool in &tools {
+                let schemas = [Some(&tool.input_schema), tool.output_schema.as_ref()];
+                for schema in schemas.into_iter().flatten() {
+                    let schema = Value::Object((**schema).clone());
+                    let mut found = Vec::new();
+                    refs(&schema, &mut found);
+                    match shape {
+                        SchemaShape::Inline => {
+                            assert!(found.is_empty(), "{name} {}: {found:?}", tool.name);
+                            assert!(schema.get("$defs").is_none());
+                        }
+                        _ => {
+                            for r in found {
+                                let target = r.strip_prefix('#').and_then(|p| schema.pointer(p));
+                                assert!(
+                                    r.starts_with("#/$defs/") && target.is_some(),
+                                    "{name} {}: {r}",
+                                    tool.name
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

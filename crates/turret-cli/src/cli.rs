@@ -117,6 +117,9 @@ pub struct OpenapiArgs {
     /// Names and descriptions.
     #[arg(long, value_enum, default_value_t = NamingMode::Compatible)]
     pub naming: NamingMode,
+    /// How tool schemas carry shared definitions: `$defs` at the root, or inlined.
+    #[arg(long, value_enum, default_value_t = SchemaShapeArg::Defs)]
+    pub schema_shape: SchemaShapeArg,
     /// Where to listen.
     #[command(flatten)]
     pub listen: ListenArgs,
@@ -130,6 +133,15 @@ pub enum RouteMapPreset {
     Tools,
     /// GET operations are resources or templates, the rest tools.
     GetResources,
+}
+
+/// How generated tool schemas carry shared definitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaShapeArg {
+    /// Each once in `$defs` at the schema root, every `$ref` into it (most clients).
+    Defs,
+    /// Self-contained: references inlined, recursion cut with a described `{}`.
+    Inline,
 }
 
 /// Naming modes of OpenAPI generation.

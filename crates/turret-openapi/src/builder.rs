@@ -16,6 +16,7 @@ use crate::naming::Naming;
 use crate::operation::Operation;
 use crate::report::Report;
 use crate::route_map::{RouteMap, RouteOverride, Target};
+use crate::schema::shape::SchemaShape;
 
 /// Default per-call timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -50,6 +51,7 @@ pub struct OpenApi {
     forward: Vec<HeaderName>,
     max_body: usize,
     output_budget: Option<usize>,
+    shape: SchemaShape,
 }
 
 impl std::fmt::Debug for OpenApi {
@@ -78,6 +80,7 @@ impl OpenApi {
             forward: Vec::new(),
             max_body: DEFAULT_MAX_RESPONSE_BYTES,
             output_budget: Some(DEFAULT_OUTPUT_DEFS_BUDGET),
+            shape: SchemaShape::default(),
         }
     }
 
@@ -142,12 +145,20 @@ impl OpenApi {
         self
     }
 
+    /// How tool schemas carry shared definitions: `$defs` at the root (the default) or
+    /// inlined, self-contained (see [`SchemaShape`]).
+    pub fn schema_shape(mut self, shape: SchemaShape) -> Self {
+        self.shape = shape;
+        self
+    }
+
     fn generated(&self) -> Result<(Vec<Generated>, Report), Error> {
         let options = Options {
             maps: &self.maps,
             over: self.over.as_ref(),
             naming: self.naming,
             output_budget: self.output_budget,
+            shape: self.shape,
         };
         generate(&self.spec, &options)
     }

@@ -16,6 +16,7 @@ use crate::operation::{operations, Location, Operation};
 use crate::report::{OperationReport, Outcome, Report};
 use crate::route_map::{decide, RouteMap, RouteOverride, Target};
 use crate::schema::defs::Definitions;
+use crate::schema::shape::{shaped, SchemaShape};
 use crate::schema::{input, output};
 
 /// What a spec generates, as clients list it (`--dump` prints this).
@@ -43,6 +44,7 @@ pub(crate) struct Options<'a> {
     pub(crate) over: Option<&'a RouteOverride>,
     pub(crate) naming: Naming,
     pub(crate) output_budget: Option<usize>,
+    pub(crate) shape: SchemaShape,
 }
 
 fn tags_meta(op: &Operation<'_>) -> Option<Meta> {
@@ -208,8 +210,8 @@ fn component(
                 description: Some(naming::description(op, || {
                     format!("Executes {} {}", op.method, op.path)
                 })),
-                input_schema: state.schemas.share(input.schema),
-                output_schema: output.map(|o| state.schemas.share(o.0)),
+                input_schema: state.schemas.share(shaped(input.schema, options.shape)),
+                output_schema: output.map(|o| state.schemas.share(shaped(o.0, options.shape))),
                 meta: tags_meta(op),
                 ..Tool::default()
             };

@@ -82,6 +82,7 @@ pub use naming::Naming;
 pub use operation::Operation;
 pub use report::{OperationReport, Outcome, Report};
 pub use route_map::{RouteMap, RouteOverride, Target};
+pub use schema::shape::{SchemaShape, INLINE_DEPTH};
 
 /// A server calling `client` for every operation of `spec`, with the defaults of
 /// [`OpenApi::new`].

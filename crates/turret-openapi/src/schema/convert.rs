@@ -184,6 +184,10 @@ impl<'a> Converter<'a> {
                     }
                     other => other.to_json(),
                 }
+            } else if key == "example" && value.get("$ref").is_some() {
+                // An `example` written as a reference to an Example Object (GitHub does
+                // this) is left out: an annotation, and no `$ref` may stay outside `#/$defs`.
+                continue;
             } else {
                 value.to_json()
             };

@@ -4,3 +4,4 @@ pub(crate) mod convert;
 pub(crate) mod defs;
 pub(crate) mod input;
 pub(crate) mod output;
+pub(crate) mod shape;
