@@ -53,8 +53,8 @@ fn options() -> Result<Options, String> {
 }
 
 async fn run(o: Options) -> Result<(), String> {
-    let text = std::fs::read_to_string(&o.spec).map_err(|e| format!("{}: {e}", o.spec))?;
-    let spec = Spec::parse(&text).map_err(|e| format!("{}: {e}", o.spec))?;
+    // From its file, so references to files beside it resolve.
+    let spec = Spec::load(&o.spec).map_err(|e| format!("{}: {e}", o.spec))?;
     let mut openapi = OpenApi::new(spec).naming(if o.improved {
         Naming::Improved
     } else {
