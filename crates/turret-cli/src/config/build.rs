@@ -73,7 +73,11 @@ pub async fn build(loaded: &LoadedConfig) -> Result<Built, ConfigError> {
                 gateway = gateway.proxy(name.clone(), proxy);
             }
             Kind::OpenApi => {
-                generated.push((name.clone(), openapi(backend, loaded).await.map_err(at)?))
+                let (router, left_out) = openapi(backend, loaded).await.map_err(at)?;
+                if let Some(left_out) = left_out {
+                    summary.push(format!("{name}: {left_out}"));
+                }
+                generated.push((name.clone(), router))
             }
             Kind::McpServers => {
                 let file = loaded.base_dir().join(
@@ -143,22 +147,36 @@ fn proxy(name: &str, config: &BackendConfig, loaded: &LoadedConfig) -> Result<Pr
     Ok(builder.build())
 }
 
-/// The server generated from an `openapi` backend's spec, calling the API over HTTP.
-async fn openapi(config: &BackendConfig, loaded: &LoadedConfig) -> Result<Router, String> {
+/// The server generated from an `openapi` backend's spec, calling the API over HTTP, and a
+/// line saying how many operations were left out, if any.
+async fn openapi(
+    config: &BackendConfig,
+    loaded: &LoadedConfig,
+) -> Result<(Router, Option<String>), String> {
     let source = config.openapi.as_deref().unwrap_or_default();
     let spec = if is_url(source) {
         read_spec(source).await?
     } else {
         read_spec(&loaded.base_dir().join(source).to_string_lossy()).await?
     };
-    generator(
+    let generator = generator(
         spec,
         config.base_url.clone(),
         config.route_map.unwrap_or(RouteMapPreset::Tools),
         config.naming.unwrap_or(NamingMode::Compatible),
-    )
-    .into_router(remote_client(&config.headers)?)
-    .map_err(|e| e.to_string())
+    );
+    let report = generator.report().map_err(|e| e.to_string())?;
+    let skipped = report.skipped().count();
+    let left_out = (skipped > 0).then(|| {
+        format!(
+            "{skipped} of {} operations left out (`turret openapi {source} --report` says why)",
+            report.operations.len()
+        )
+    });
+    let router = generator
+        .into_router(remote_client(&config.headers)?)
+        .map_err(|e| e.to_string())?;
+    Ok((router, left_out))
 }
 
 /// Reads a spec from a file (with the files beside it that its references name) or an
