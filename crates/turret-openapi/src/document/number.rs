@@ -60,9 +60,13 @@ pub(crate) fn inexact(json: &str) -> Vec<Range<usize>> {
 
 /// The index just past the `"` closing the string whose contents start at `i`.
 fn string_end(bytes: &[u8], mut i: usize) -> usize {
-    while let Some(at) = memchr::memchr2(b'"', b'\\', &bytes[i..]) {
+    while let Some(at) = bytes
+        .get(i..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+    {
         i += at;
         if bytes[i] == b'\\' {
+            // The escaped character is skipped (an unterminated escape ends the text).
             i += 2;
         } else {
             return i + 1;
@@ -244,6 +248,10 @@ mod tests {
         let text = r#"{"a": -9223372036854776000, "s": "1e400 \" 99999999999999999999", "b": [1e400, 2, 0.5], "\\": 1e-400}"#;
         let found: Vec<&str> = inexact(text).into_iter().map(|r| &text[r]).collect();
         assert_eq!(found, ["-9223372036854776000", "1e400", "1e-400"]);
+        // Unterminated strings and escapes end the scan (the parser reports them).
+        for cut in ["{\"a\": \"x\\", "{\"a\": \"x", "{\"a\": 1e400, \"b\": \"\\"] {
+            let _ = inexact(cut);
+        }
     }
 
     #[test]
