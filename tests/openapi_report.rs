@@ -151,6 +151,10 @@ fn the_cli_prints_the_report_and_warns_of_left_out_operations() {
         json!({"kind": "tool", "name": "items_2"})
     );
     assert_eq!(report["operations"][2]["outcome"]["kind"], "skipped");
+    let reason = report["operations"][2]["outcome"]["reason"]
+        .as_str()
+        .unwrap();
+    assert!(reason.contains("#/components/schemas/Nowhere"), "{reason}");
 
     let out = turret(&["openapi", spec.to_str().unwrap(), "--dump"]);
     assert!(out.status.success());

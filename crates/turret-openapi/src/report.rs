@@ -46,9 +46,9 @@ pub struct OperationReport {
     pub notes: Vec<String>,
 }
 
-/// What an operation became.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "kind", content = "name")]
+/// What an operation became. As JSON: `{"kind": "tool", "name": …}` (also `resource`,
+/// `resourceTemplate`), `{"kind": "excluded"}`, `{"kind": "skipped", "reason": …}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
     /// A tool of this name.
@@ -61,6 +61,25 @@ pub enum Outcome {
     Excluded,
     /// Left out because it could not be generated: the reason.
     Skipped(String),
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (kind, field) = match self {
+            Outcome::Tool(name) => ("tool", Some(("name", name))),
+            Outcome::Resource(name) => ("resource", Some(("name", name))),
+            Outcome::ResourceTemplate(name) => ("resourceTemplate", Some(("name", name))),
+            Outcome::Excluded => ("excluded", None),
+            Outcome::Skipped(reason) => ("skipped", Some(("reason", reason))),
+        };
+        let mut map = s.serialize_map(Some(1 + usize::from(field.is_some())))?;
+        map.serialize_entry("kind", kind)?;
+        if let Some((key, value)) = field {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
 impl Report {
