@@ -115,6 +115,7 @@ url = "{url}"
 [backends.pets]
 openapi = {spec:?}
 base_url = "http://127.0.0.1:9"
+schema_shape = "inline"
 
 [layers]
 timeout_ms = 20000
@@ -335,6 +336,16 @@ fn bad_configs_are_refused_with_where_and_why() {
             "half-auth",
             "[backends.a]\ncommand = \"x\"\n\n[auth]\nissuer = \"http://127.0.0.1:9000\"\n",
             ":4:1: [auth] needs both issuer and jwks_url",
+        ),
+        (
+            "stray-schema-shape",
+            "[backends.a]\ncommand = \"x\"\nschema_shape = \"inline\"\n",
+            "\"schema_shape\" only goes with \"openapi\"",
+        ),
+        (
+            "bad-schema-shape",
+            "[backends.a]\nopenapi = \"x.yaml\"\nschema_shape = \"flat\"\n",
+            "unknown variant `flat`",
         ),
         (
             "bad-policy",

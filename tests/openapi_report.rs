@@ -179,7 +179,10 @@ fn references_to_files_beside_the_spec_resolve() {
                 "schemas/pet.yaml",
                 "Pet:\n  type: object\n  required: [name]\n  properties:\n    name: {type: string}\n    owner: {$ref: 'people/owner.yaml'}\n    friend: {$ref: '#/Pet'}\n",
             ),
-            ("schemas/people/owner.yaml", "type: object\nproperties: {email: {type: string, format: email}}\n"),
+            (
+                "schemas/people/owner.yaml",
+                "type: object\nproperties:\n  email: {type: string, format: email}\n  pets: {type: array, items: {$ref: '../pet.yaml#/Pet'}}\n",
+            ),
         ],
     );
     let spec = Spec::load(dir.join("spec.yaml")).unwrap();
@@ -191,8 +194,10 @@ fn references_to_files_beside_the_spec_resolve() {
         schema["properties"]["owner"]["properties"]["email"]["format"],
         "email"
     );
-    // A cycle inside the file is cut as a local one would be.
+    // A cycle inside the file, and one through two files, are cut as local ones would be.
     assert_eq!(schema["properties"]["friend"]["type"], "object");
+    let pets = &schema["properties"]["owner"]["properties"]["pets"]["items"];
+    assert_eq!(pets["properties"]["name"]["type"], "string", "{pets}");
 
     // Parsed from text, the same spec says where to go.
     let text = std::fs::read_to_string(dir.join("spec.yaml")).unwrap();

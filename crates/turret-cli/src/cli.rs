@@ -99,7 +99,8 @@ pub struct ProxyArgs {
 /// `turret openapi`.
 #[derive(Debug, Args)]
 pub struct OpenapiArgs {
-    /// The spec: a file (JSON or YAML) or an http(s) URL.
+    /// The spec: a file (JSON or YAML; the files beside it that its `$ref`s name are read
+    /// too) or an http(s) URL.
     pub spec: String,
     /// The API's base URL (default: the spec's first server).
     #[arg(long, value_name = "URL")]
@@ -136,12 +137,22 @@ pub enum RouteMapPreset {
 }
 
 /// How generated tool schemas carry shared definitions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum SchemaShapeArg {
     /// Each once in `$defs` at the schema root, every `$ref` into it (most clients).
     Defs,
     /// Self-contained: references inlined, recursion cut with a described `{}`.
     Inline,
+}
+
+impl From<SchemaShapeArg> for turret_openapi::SchemaShape {
+    fn from(shape: SchemaShapeArg) -> Self {
+        match shape {
+            SchemaShapeArg::Defs => Self::Defs,
+            SchemaShapeArg::Inline => Self::Inline,
+        }
+    }
 }
 
 /// Naming modes of OpenAPI generation.

@@ -2,9 +2,7 @@
 
 use std::process::ExitCode;
 
-use turret_openapi::SchemaShape;
-
-use crate::cli::{OpenapiArgs, SchemaShapeArg};
+use crate::cli::OpenapiArgs;
 use crate::config::build::{generator, read_spec, remote_client};
 use crate::serve::{run, Listen};
 
@@ -14,12 +12,8 @@ pub async fn openapi_command(args: OpenapiArgs) -> ExitCode {
         Ok(spec) => spec,
         Err(e) => return fail(e),
     };
-    let shape = match args.schema_shape {
-        SchemaShapeArg::Defs => SchemaShape::Defs,
-        SchemaShapeArg::Inline => SchemaShape::Inline,
-    };
-    let generator =
-        generator(spec, args.base_url.clone(), args.route_map, args.naming).schema_shape(shape);
+    let generator = generator(spec, args.base_url.clone(), args.route_map, args.naming)
+        .schema_shape(args.schema_shape.into());
     let report = match generator.report() {
         Ok(report) => report,
         Err(e) => return fail(e),

@@ -14,7 +14,7 @@ use turret_proxy::{Backend, Gateway, Proxy, SessionPolicy};
 
 use super::schema::{is_url, BackendConfig, Kind, LayersConfig};
 use super::{ConfigError, LoadedConfig};
-use crate::cli::{NamingMode, RouteMapPreset};
+use crate::cli::{NamingMode, RouteMapPreset, SchemaShapeArg};
 use crate::reload::{boxed, BoxedServer};
 
 /// A gateway ready to serve.
@@ -164,7 +164,8 @@ async fn openapi(
         config.base_url.clone(),
         config.route_map.unwrap_or(RouteMapPreset::Tools),
         config.naming.unwrap_or(NamingMode::Compatible),
-    );
+    )
+    .schema_shape(config.schema_shape.unwrap_or(SchemaShapeArg::Defs).into());
     let report = generator.report().map_err(|e| e.to_string())?;
     let skipped = report.skipped().count();
     let left_out = (skipped > 0).then(|| {

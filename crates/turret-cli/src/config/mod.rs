@@ -21,6 +21,7 @@
 //! openapi = "specs/petstore.yaml"   # a file, or an http(s) URL
 //! base_url = "http://127.0.0.1:9000"
 //! route_map = "get-resources"
+//! schema_shape = "inline"           # or "defs" (the default): see `turret openapi --help`
 //!
 //! [backends.desktop]           # a file's servers under one more prefix: desktop_git_status…
 //! mcp_servers = "claude_desktop_config.json"

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::cli::{NamingMode, RouteMapPreset};
+use crate::cli::{NamingMode, RouteMapPreset, SchemaShapeArg};
 
 /// The whole file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -171,6 +171,9 @@ pub struct BackendConfig {
     /// Tool names (default `compatible`).
     #[serde(default)]
     pub naming: Option<NamingMode>,
+    /// How tool schemas carry shared definitions: `defs` (default) or `inline`.
+    #[serde(default)]
+    pub schema_shape: Option<SchemaShapeArg>,
     /// An `mcpServers` JSON file: each server mounted under its own name.
     #[serde(default)]
     pub mcp_servers: Option<PathBuf>,
@@ -283,6 +286,11 @@ impl BackendConfig {
         stray(
             "naming",
             self.naming.is_some() && kind != Kind::OpenApi,
+            "openapi",
+        )?;
+        stray(
+            "schema_shape",
+            self.schema_shape.is_some() && kind != Kind::OpenApi,
             "openapi",
         )?;
         stray(
