@@ -1,8 +1,8 @@
 //! Every request a generated tool sends is one the spec allows, as Stoplight Prism (a mock
 //! server validating each request against the spec) judges it.
 //!
-//! For each spec of `../shared/specs`, GitHub's and Stripe's (`target/openapi-specs`, from
-//! `.ci/run`): one Prism serves it, the tools are generated against Prism's URL and served
+//! For each spec of `../shared/specs`, GitHub's, Stripe's and OpenAI's
+//! (`target/openapi-specs`, from `.ci/run`): one Prism serves it, the tools are generated against Prism's URL and served
 //! to an MCP client over an in-memory transport, and operations are picked from the spec
 //! (all of a small spec; of a big one, the first few of each kind — path parameters,
 //! query arrays exploded or not, `deepObject`, `form` objects, the other styles, headers,
@@ -31,7 +31,8 @@
 //!   `PostTaxCalculations`);
 //! * it reads multipart parts as plain text: an object sent as a JSON part (OpenAPI's
 //!   default content type for objects), or a single repeated part for an array, fail its
-//!   type checks (parameters-style-3.1.json's multipart operations);
+//!   type checks (parameters-style-3.1.json's multipart operations, OpenAI's
+//!   `createTranscription`);
 //! * it crashes (the process exits) on object-valued path parameters in every style and on
 //!   `spaceDelimited`/`pipeDelimited` object query parameters (parameters-style-3.1.json:
 //!   7 operations, "Prism could not judge"); the test starts it again and goes on.
@@ -74,7 +75,7 @@ fn specs() -> Vec<(String, PathBuf)> {
     let big = std::env::var_os("TURRET_OPENAPI_SPECS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/openapi-specs"));
-    for name in ["api.github.com.json", "stripe.com.json"] {
+    for name in ["api.github.com.json", "stripe.com.json", "openai.yaml"] {
         let path = big.join(name);
         if path.is_file() {
             out.push((name.to_owned(), path));
@@ -95,9 +96,27 @@ fn raw(path: &Path) -> (String, Value) {
     let doc = if text.trim_start().starts_with('{') {
         serde_json::from_str(&text).unwrap()
     } else {
-        serde_norway::from_str(&text).unwrap()
+        serde_norway::from_str(&text).unwrap_or_else(|_| yaml_by_python(path))
     };
     (text, doc)
+}
+
+/// YAML that serde_norway's trees refuse (OpenAI's `-9223372036854776000`, beyond 64 bits:
+/// the very failure the generator no longer has), read by the harness's Python (PyYAML) as
+/// JSON; a `Value` keeps such a number as the nearest double, which is all the picking
+/// needs.
+fn yaml_by_python(path: &Path) -> Value {
+    let out = std::process::Command::new("python")
+        .args(["-c", "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout, default=str)"])
+        .arg(path)
+        .output()
+        .expect("python from the harness venv (`. ../shared/harness/env.sh`)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// `value` with a local `$ref` followed (a few hops).
