@@ -8,6 +8,8 @@
 //!
 //! Needs the third-party servers (`.ci/real-servers`) and the harness's node.
 
+#[path = "support/client.rs"]
+mod client;
 #[path = "support/fixture.rs"]
 mod fixture;
 #[path = "support/real_servers.rs"]
@@ -23,7 +25,7 @@ use turret::proxy::{Backend, Proxy};
 use turret::transport::http_client::StreamableHttpClient;
 use turret::transport::memory_pair;
 use turret::transport::streamable_http::{self, StreamableHttpService};
-use turret::types::{ContentBlock, ListRootsResult, ProtocolVersion, Root};
+use turret::types::{ListRootsResult, ProtocolVersion, Root};
 use turret::{Router, Transport};
 
 /// Fresh sessions checked: the issue saw the roots applied in 1 of 5.
@@ -107,11 +109,7 @@ async fn allowed(client: &Client) -> String {
         .call_tool("fs_list_allowed_directories", json!({}))
         .await
         .unwrap();
-    result
-        .content
-        .iter()
-        .filter_map(ContentBlock::as_text)
-        .collect()
+    client::text(&result.content)
 }
 
 /// Asks the server for its directories until they are exactly `dir` (it applies roots
