@@ -1,0 +1,220 @@
+use serde_json::{json, Value};
+use tower::{ServiceBuilder, ServiceExt as _};
+use turret_core::types::{
+    CallToolRequestParams, CallToolResult, ClientRequest, ErrorCode, PaginatedRequestParams,
+    ServerResult,
+};
+use turret_core::{tool_fn, Identity, McpError, Request, Router};
+
+use super::*;
+use crate::FilterLayer;
+
+fn router() -> Router {
+    Router::new()
+        .tool(
+            "refund_charge",
+            tool_fn(|| async { "refunded" })
+                .description("Refunds a charge to the card it came from."),
+        )
+        .tool(
+            "create_issue",
+            tool_fn(|| async { "#1" })
+                .description("Opens an issue in a repository.")
+                .tags(["public"]),
+        )
+        .tool(
+            "delete_repository",
+            tool_fn(|| async { "gone" })
+                .description("Deletes a repository for good.")
+                .tags(["admin"]),
+        )
+}
+
+fn call(name: &str, args: Value) -> Request {
+    Request::new(ClientRequest::CallTool(CallToolRequestParams {
+        name: name.into(),
+        arguments: args.as_object().cloned(),
+        ..Default::default()
+    }))
+}
+
+async fn result<S>(service: S, req: Request) -> CallToolResult
+where
+    S: Service<Request, Response = ServerResult, Error = BoxError>,
+{
+    match service.oneshot(req).await.unwrap() {
+        ServerResult::CallTool(r) => r,
+        other => panic!("not a tool result: {other:?}"),
+    }
+}
+
+fn names(r: &CallToolResult) -> Vec<String> {
+    r.structured_content.as_ref().unwrap()["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn text(r: &CallToolResult) -> String {
+    serde_json::to_value(&r.content).unwrap()[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_list_is_the_meta_tools_and_the_pins() {
+    let service = ServiceBuilder::new()
+        .layer(ToolSearchLayer::new().pin(["create_issue", "not_there"]))
+        .service(router());
+    let list = Request::new(ClientRequest::ListTools(PaginatedRequestParams::default()));
+    let ServerResult::ListTools(list) = service.oneshot(list).await.unwrap() else {
+        panic!("a list")
+    };
+    let names: Vec<_> = list.tools.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["search_tools", "call_tool", "create_issue"]);
+}
+
+#[tokio::test]
+async fn search_finds_and_call_tool_forwards() {
+    let service = ServiceBuilder::new()
+        .layer(ToolSearchLayer::new().names("find", "run"))
+        .service(router());
+    let found = result(
+        service.clone(),
+        call("find", json!({"query": "remove a repo"})),
+    )
+    .await;
+    assert_eq!(names(&found)[0], "delete_repository", "{found:?}");
+    let tool = &found.structured_content.as_ref().unwrap()["tools"][0];
+    assert!(tool["inputSchema"].is_object() && tool["score"].as_f64().unwrap() > 0.3);
+    assert!(text(&found).contains("delete_repository"));
+
+    let ran = result(
+        service.clone(),
+        call("run", json!({"name": "refund_charge"})),
+    )
+    .await;
+    assert_eq!(text(&ran), "refunded");
+    // The real tool answers by its own name too.
+    let direct = result(service, call("create_issue", json!({}))).await;
+    assert_eq!(text(&direct), "#1");
+}
+
+#[tokio::test]
+async fn nothing_fits_is_an_empty_list_that_says_so() {
+    let service = ServiceBuilder::new()
+        .layer(ToolSearchLayer::new())
+        .service(router());
+    let r = result(
+        service,
+        call("search_tools", json!({"query": "book a flight"})),
+    )
+    .await;
+    assert!(names(&r).is_empty());
+    assert_ne!(r.is_error, Some(true));
+    assert!(text(&r).starts_with("No tool fits"), "{}", text(&r));
+}
+
+#[tokio::test]
+async fn bad_arguments_are_tool_errors() {
+    let service = ServiceBuilder::new()
+        .layer(ToolSearchLayer::new())
+        .service(router());
+    let long = "refund ".repeat(100_000 / 7);
+    let cases = [
+        ("search_tools", json!({}), "`query` is required"),
+        ("search_tools", json!({"query": "  "}), "`query` is empty"),
+        (
+            "search_tools",
+            json!({"query": 3}),
+            "`query` must be a string",
+        ),
+        ("search_tools", json!({"query": long}), "at most 4096"),
+        (
+            "search_tools",
+            json!({"query": "refund", "limit": 0}),
+            "from 1 to 50",
+        ),
+        (
+            "search_tools",
+            json!({"query": "refund", "limit": 10_000}),
+            "from 1 to 50",
+        ),
+        (
+            "search_tools",
+            json!({"query": "refund", "limit": "5"}),
+            "from 1 to 50",
+        ),
+        ("call_tool", json!({}), "`name` is required"),
+        ("call_tool", json!({"name": ""}), "`name` is empty"),
+        (
+            "call_tool",
+            json!({"name": "x", "arguments": []}),
+            "must be an object",
+        ),
+        ("call_tool", json!({"name": "call_tool"}), "is a meta-tool"),
+    ];
+    for (tool, args, message) in cases {
+        let r = result(service.clone(), call(tool, args.clone())).await;
+        assert_eq!(r.is_error, Some(true), "{args}");
+        assert!(text(&r).contains(message), "{args}: {}", text(&r));
+    }
+    let unknown = service
+        .oneshot(call("call_tool", json!({"name": "nope"})))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        McpError::from_box_error(unknown).code(),
+        ErrorCode::INVALID_PARAMS
+    );
+}
+
+#[tokio::test]
+async fn a_hidden_tool_is_never_found_nor_called() {
+    let router = router();
+    let filter = FilterLayer::new().exclude_tags(["admin"]);
+    let service = ServiceBuilder::new()
+        .layer(ToolSearchLayer::new().pin(["delete_repository"]))
+        .layer(filter)
+        .service(router);
+    let r = result(
+        service.clone(),
+        call("search_tools", json!({"query": "delete a repository"})),
+    )
+    .await;
+    assert!(
+        !names(&r).contains(&"delete_repository".to_owned()),
+        "{r:?}"
+    );
+    let error = service
+        .oneshot(call("call_tool", json!({"name": "delete_repository"})))
+        .await
+        .unwrap_err();
+    let error = McpError::from_box_error(error);
+    assert_eq!(error.code(), ErrorCode::INVALID_PARAMS);
+    assert!(error.to_string().contains("unknown tool"), "{error}");
+}
+
+#[tokio::test]
+async fn callers_who_see_the_same_tools_share_an_index() {
+    let service = ServiceBuilder::new()
+        .layer(ToolSearchLayer::new())
+        .service(router());
+    let mut indexes = Vec::new();
+    for who in ["alice", "bob"] {
+        let mut req = call("search_tools", json!({"query": "refund"}));
+        req.extensions_mut().insert(Identity::new(who));
+        let caller = Caller::of(&req);
+        let index = service
+            .shared
+            .views
+            .index(service.get_ref().clone(), req.extensions(), caller)
+            .await
+            .unwrap();
+        indexes.push(index);
+    }
+    assert!(Arc::ptr_eq(&indexes[0], &indexes[1]));
+}
