@@ -40,12 +40,13 @@ impl Field {
     ];
 
     /// Weight and length normalisation `b`. Names and titles are short and say what the
-    /// tool is: a match there counts most, their length hardly at all. Descriptions are long
+    /// tool is: a match there counts most, and a name made of little but the query's words
+    /// (`repos_delete` for "delete a repository") beats a longer one that also has them. Descriptions are long
     /// and wander (auth notes, links): a match counts once, normalised by length. Parameters
     /// say what a tool takes, which queries mention less often than what it does.
     fn weight_b(self) -> (f32, f32) {
         match self {
-            Self::Name => (3.0, 0.3),
+            Self::Name => (5.0, 0.75),
             Self::Title => (2.5, 0.3),
             Self::Lead => (1.5, 0.5),
             Self::Description => (1.0, 0.75),
