@@ -7,7 +7,29 @@ use serde_json::Value;
 use turret_core::types::Tool;
 
 use super::rank::{idf, Field, Ranking, FIELDS};
-use super::tokenize::{floor_boundary, words, Analyzer};
+use super::tokenize::{floor_boundary, is_stop_word, words, Analyzer};
+
+/// A fast hasher for the build's word and term maps (short strings, hundreds of thousands of
+/// lookups; not exposed to input that could be chosen to collide, beyond slowing one build).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FastHash(u64);
+
+impl std::hash::Hasher for FastHash {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHash>>;
 
 /// A tool's weighted, length-normalised frequency of one term (see [`rank`](super::rank)).
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +72,7 @@ const MAX_LEAD: usize = 240;
 pub struct ToolIndex {
     pub(crate) tools: Vec<Arc<Tool>>,
     by_name: HashMap<String, u32>,
-    pub(crate) terms: HashMap<Box<str>, u32>,
+    pub(crate) terms: FastMap<Box<str>, u32>,
     pub(crate) postings: Vec<Box<[Posting]>>,
     pub(crate) idf: Vec<f32>,
     /// What an absent term weighs: the idf of a term no tool has.
@@ -80,9 +102,9 @@ struct Doc {
 struct Builder {
     analyzer: Analyzer,
     ranking: Ranking,
-    terms: HashMap<Box<str>, u32>,
+    terms: FastMap<Box<str>, u32>,
     /// Terms of each word seen, so each distinct word is stemmed once.
-    seen: HashMap<Box<str>, Box<[u32]>>,
+    seen: FastMap<Box<str>, Box<[u32]>>,
 }
 
 impl Builder {
@@ -96,33 +118,51 @@ impl Builder {
     }
 
     fn word_ids(&mut self, word: &str) -> Box<[u32]> {
-        let mut ids = Vec::new();
-        let analyzer = &self.analyzer;
         let mut found = Vec::new();
-        analyzer.word_terms(word, |t| found.push(t.to_owned()));
-        for t in found {
-            ids.push(self.term_id(&t));
+        self.analyzer.word_terms(word, |t| found.push(t.to_owned()));
+        found.iter().map(|t| self.term_id(t)).collect()
+    }
+
+    /// Adds the terms of `word` to `doc` in `slot`, analysing each distinct word once.
+    fn add_word(&mut self, doc: &mut Doc, slot: usize, word: &str) {
+        if !self.seen.contains_key(word) {
+            let ids = self.word_ids(word);
+            self.seen.insert(word.into(), ids);
         }
-        ids.into()
+        for &id in self.seen[word].iter() {
+            doc.hits.push((id, slot as u8));
+            doc.lens[slot] += 1;
+        }
     }
 
     /// Adds the words of `text` to `doc` under `field`.
     fn add(&mut self, doc: &mut Doc, field: Field, text: &str) {
         let (slot, _, _) = self.ranking.slot(field);
-        words(text, |w| {
-            let ids = match self.seen.get(w) {
-                Some(ids) => ids.clone(),
-                None => {
-                    let ids = self.word_ids(w);
-                    self.seen.insert(w.into(), ids.clone());
-                    ids
-                }
-            };
-            for id in ids.iter() {
-                doc.hits.push((*id, slot as u8));
-                doc.lens[slot] += 1;
-            }
+        words(text, |w| self.add_word(doc, slot, w));
+    }
+
+    /// Adds a description: its first sentence counts in the lead and in the description,
+    /// the rest in the description; each word is read once.
+    fn add_description(&mut self, doc: &mut Doc, description: &str) {
+        let (lead_slot, _, _) = self.ranking.slot(Field::Lead);
+        let (slot, _, _) = self.ranking.slot(Field::Description);
+        let first = lead(description);
+        words(first, |w| {
+            self.add_word(doc, lead_slot, w);
+            self.add_word(doc, slot, w);
         });
+        words(&description[first.len()..], |w| self.add_word(doc, slot, w));
+    }
+
+    /// Whether every term of `word` is in the catalog already.
+    fn known(&self, word: &str) -> bool {
+        if let Some(ids) = self.seen.get(word) {
+            return !ids.is_empty() || is_stop_word(word);
+        }
+        let mut all = true;
+        self.analyzer
+            .word_terms(word, |t| all &= self.terms.contains_key(t));
+        all
     }
 
     /// Adds a name's words: one the rest of the catalog never uses is split in two where
@@ -131,18 +171,13 @@ impl Builder {
     fn add_name(&mut self, doc: &mut Doc, name: &str) {
         let mut parts = Vec::new();
         words(name, |w| {
-            let known = |b: &Self, w: &str| {
-                let mut all = true;
-                b.analyzer.word_terms(w, |t| all &= b.terms.contains_key(t));
-                all
-            };
-            if known(self, w) || w.len() < 2 * MIN_PART {
+            if self.known(w) || w.len() < 2 * MIN_PART {
                 parts.push(w.to_owned());
                 return;
             }
             let split = (MIN_PART..=w.len() - MIN_PART)
                 .filter(|&i| w.is_char_boundary(i))
-                .filter(|&i| known(self, &w[..i]) && known(self, &w[i..]))
+                .filter(|&i| self.known(&w[..i]) && self.known(&w[i..]))
                 .max_by_key(|&i| i.min(w.len() - i));
             match split {
                 Some(i) => parts.extend([w[..i].to_owned(), w[i..].to_owned()]),
@@ -151,10 +186,7 @@ impl Builder {
         });
         let (slot, _, _) = self.ranking.slot(Field::Name);
         for part in parts {
-            for id in self.word_ids(&part).iter() {
-                doc.hits.push((*id, slot as u8));
-                doc.lens[slot] += 1;
-            }
+            self.add_word(doc, slot, &part);
         }
     }
 }
@@ -190,8 +222,8 @@ impl ToolIndex {
         let mut b = Builder {
             analyzer: Analyzer::new(ranking.stemming),
             ranking,
-            terms: HashMap::new(),
-            seen: HashMap::new(),
+            terms: FastMap::default(),
+            seen: FastMap::default(),
         };
         let mut docs: Vec<Doc> = tools.iter().map(|_| Doc::default()).collect();
         for (tool, doc) in tools.iter().zip(&mut docs) {
@@ -199,8 +231,7 @@ impl ToolIndex {
                 b.add(doc, Field::Title, title);
             }
             if let Some(description) = &tool.description {
-                b.add(doc, Field::Lead, lead(description));
-                b.add(doc, Field::Description, description);
+                b.add_description(doc, description);
             }
             for (name, description) in params(&tool.input_schema) {
                 b.add(doc, Field::ParamName, name);
@@ -244,6 +275,27 @@ impl ToolIndex {
         self.by_name.get(name).map(|&i| &self.tools[i as usize])
     }
 
+    /// About how many bytes of heap the index holds besides the tool definitions it shares
+    /// with the listing (terms, postings, idf, the name lookup), counted from the sizes and
+    /// capacities of its parts; for measuring.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let terms = self.terms.keys().map(|k| k.len()).sum::<usize>()
+            + self.terms.capacity() * (size_of::<(Box<str>, u32)>() + 1);
+        let postings = self
+            .postings
+            .iter()
+            .map(|p| p.len() * size_of::<Posting>() + size_of::<Box<[Posting]>>())
+            .sum::<usize>();
+        let names = self.by_name.keys().map(String::capacity).sum::<usize>()
+            + self.by_name.capacity() * (size_of::<(String, u32)>() + 1);
+        terms
+            + postings
+            + names
+            + self.idf.capacity() * size_of::<f32>()
+            + self.tools.capacity() * size_of::<Arc<Tool>>()
+    }
+
     /// The ranking the index was built with.
     pub fn ranking(&self) -> Ranking {
         self.ranking
@@ -267,18 +319,25 @@ fn postings(docs: &[Doc], terms: usize, ranking: Ranking) -> Vec<Box<[Posting]>>
         norm[slot] = (w, b);
     }
     let mut out: Vec<Vec<Posting>> = vec![Vec::new(); terms];
-    let mut tf: HashMap<u32, f32> = HashMap::new();
+    // Per term of the current tool: its frequency, and the terms touched, to reset.
+    let mut tf = vec![0f32; terms];
+    let mut touched: Vec<u32> = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
-        tf.clear();
         for &(term, slot) in &doc.hits {
             let slot = slot as usize;
             let (w, b) = norm[slot];
             let length = 1.0 - b + b * doc.lens[slot] as f32 / avg[slot];
-            *tf.entry(term).or_default() += w / length;
+            let t = &mut tf[term as usize];
+            if *t == 0.0 {
+                touched.push(term);
+            }
+            *t += w / length;
         }
-        for (&term, &tf) in &tf {
+        for &term in &touched {
+            let tf = std::mem::take(&mut tf[term as usize]);
             out[term as usize].push(Posting { doc: i as u32, tf });
         }
+        touched.clear();
     }
     out.into_iter().map(Vec::into_boxed_slice).collect()
 }

@@ -218,3 +218,46 @@ async fn callers_who_see_the_same_tools_share_an_index() {
     }
     assert!(Arc::ptr_eq(&indexes[0], &indexes[1]));
 }
+
+#[tokio::test]
+async fn a_tool_list_change_rebuilds_the_index() {
+    use std::sync::Mutex;
+    use turret_core::types::{ListToolsResult, Tool};
+
+    let listed = Arc::new(Mutex::new(vec!["alpha_report"]));
+    let inner = {
+        let listed = listed.clone();
+        tower::service_fn(move |_req: Request| {
+            let tools = listed
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|n| Tool {
+                    name: (*n).to_owned(),
+                    description: Some(format!("Builds the {n}.")),
+                    ..Tool::default()
+                })
+                .collect();
+            async move {
+                Ok::<_, BoxError>(ServerResult::ListTools(ListToolsResult {
+                    tools,
+                    ..Default::default()
+                }))
+            }
+        })
+    };
+    let (changes, receiver) = tokio::sync::broadcast::channel(8);
+    let service = ServiceBuilder::new()
+        .layer(ToolSearchLayer::new().threshold(0.0).refresh_on(receiver))
+        .service(inner);
+    let search = || call("search_tools", json!({"query": "beta report"}));
+    let before = result(service.clone(), search()).await;
+    assert_eq!(names(&before), ["alpha_report"]);
+    listed.lock().unwrap().push("beta_report");
+    // Without a change the view is kept (for its TTL).
+    let kept = result(service.clone(), search()).await;
+    assert_eq!(names(&kept), ["alpha_report"]);
+    changes.send(Change::ToolsChanged).unwrap();
+    let after = result(service, search()).await;
+    assert_eq!(names(&after)[0], "beta_report");
+}

@@ -49,15 +49,20 @@ pub(crate) fn words(text: &str, mut f: impl FnMut(&str)) {
             flush(&mut word, &mut prev);
             continue;
         }
-        if let Some(p) = prev {
-            let next_lower = chars.peek().is_some_and(|&(_, n)| n.is_lowercase());
-            let hump = c.is_uppercase()
-                && (p.is_lowercase() || p.is_ascii_digit() || (p.is_uppercase() && next_lower));
-            if hump {
+        let upper = c.is_uppercase();
+        if let (Some(p), true) = (prev, upper) {
+            if p.is_lowercase()
+                || p.is_ascii_digit()
+                || (p.is_uppercase() && chars.peek().is_some_and(|&(_, n)| n.is_lowercase()))
+            {
                 flush(&mut word, &mut prev);
             }
         }
-        word.extend(c.to_lowercase());
+        if c.is_ascii() {
+            word.push(c.to_ascii_lowercase());
+        } else {
+            word.extend(c.to_lowercase());
+        }
         prev = Some(c);
     }
     flush(&mut word, &mut prev);
