@@ -8,7 +8,7 @@
 //! cargo run --example tool_search -- --http 127.0.0.1:3000 # streamable HTTP at /mcp
 //! ```
 //!
-//! Try it: `search_tools` with `{"query": "will it rain tomorrow"}`, then `call_tool` with
+//! Try it: `search_tools` with `{"query": "weather forecast"}`, then `call_tool` with
 //! `{"name": "weather_forecast", "arguments": {"city": "Oslo"}}`; `search_tools` with
 //! `{"query": "book a flight"}` answers that no tool fits.
 

@@ -27,7 +27,7 @@ async def main(kind, where):
     out = {}
     async with Client(target) as c:
         out["listed"] = [t.name for t in (await c.list_tools()).tools]
-        r = await c.call_tool("search_tools", {"query": "will it rain tomorrow in Oslo", "limit": 3})
+        r = await c.call_tool("search_tools", {"query": "get the weather forecast", "limit": 3})
         out["found"] = r.structured_content
         out["found_text"] = text(r)
         r = await c.call_tool("call_tool", {"name": "weather_forecast", "arguments": {"city": "Oslo"}})
