@@ -38,7 +38,7 @@
 //!     .service(router);
 //! let search = ClientRequest::CallTool(CallToolRequestParams {
 //!     name: "search_tools".into(),
-//!     arguments: json!({"query": "give the money back"}).as_object().cloned(),
+//!     arguments: json!({"query": "refund a payment"}).as_object().cloned(),
 //!     ..Default::default()
 //! });
 //! let ServerResult::CallTool(found) = service.oneshot(Request::new(search)).await.unwrap() else {
