@@ -145,6 +145,54 @@ timeout_ms = 20000
     client.close().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_top_level_mcp_servers_file_puts_each_server_under_its_own_name() {
+    let fixture = fixture::fixture_server().display().to_string();
+    let config = config_file(
+        "mcp-servers",
+        "mcp_servers = \"mcp.json\"\n\n[layers]\ntimeout_ms = 20000\n",
+    );
+    let servers = json!({"mcpServers": {
+        "alpha": {"command": fixture},
+        "beta": {"command": fixture},
+    }});
+    std::fs::write(config.with_file_name("mcp.json"), servers.to_string()).unwrap();
+    let gateway = serve(Some(&config));
+    let transport = StreamableHttpClient::new(&gateway.url).connect().unwrap();
+    let client = Client::builder().connect(transport).await.unwrap();
+    let names = client::tool_names(&client).await;
+    assert!(
+        names.contains(&"alpha_test_simple_text".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"beta_test_simple_text".to_owned()),
+        "{names:?}"
+    );
+    let result = client
+        .call_tool("beta_test_simple_text", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(
+        client::text(&result.content),
+        "This is a simple text response for testing."
+    );
+    client.close().await.unwrap();
+
+    // A server of the file named as one of [backends] would be two backends in one place.
+    let clash = config_file(
+        "mcp-servers-clash",
+        "mcp_servers = \"mcp.json\"\n\n[backends.alpha]\ncommand = \"x\"\n",
+    );
+    std::fs::write(clash.with_file_name("mcp.json"), servers.to_string()).unwrap();
+    let (ok, stderr) = check(&clash);
+    assert!(!ok, "a clash was accepted");
+    assert!(
+        stderr.contains(":1:") && stderr.contains("\"alpha\"") && stderr.contains("rename one"),
+        "{stderr}"
+    );
+}
+
 /// A GET or an `initialize` POST to `url`, with `token` as a bearer token if given: the
 /// status, the `WWW-Authenticate` header and the body.
 async fn http(url: &str, post: bool, token: Option<&str>) -> (u16, String, String) {

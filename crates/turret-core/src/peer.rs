@@ -40,6 +40,15 @@ impl Peer {
         }
     }
 
+    /// The same client (same id, so subscriptions and sessions keyed by it still match),
+    /// reached through another sink: a mount's, which rewrites what the child says.
+    pub(crate) fn with_sink(&self, sink: impl PeerSink) -> Self {
+        Self {
+            id: self.id,
+            sink: Arc::new(sink),
+        }
+    }
+
     /// A peer with no client behind it (in-process calls): notifications are dropped and
     /// requests fail.
     pub fn detached() -> Self {

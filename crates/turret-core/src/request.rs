@@ -10,6 +10,7 @@ use turret_types::{
 };
 
 use crate::peer::Peer;
+use crate::session::{RootsChanges, RootsSignal};
 
 /// One client→server request as it travels through services: the typed message plus
 /// extensions, like `http::Request`.
@@ -109,6 +110,7 @@ pub struct RequestContext {
     peer: Peer,
     session_peer: Option<Peer>,
     session_id: Option<Arc<str>>,
+    roots: Option<RootsSignal>,
 }
 
 impl Default for RequestContext {
@@ -166,7 +168,20 @@ impl RequestContext {
             peer,
             session_peer: None,
             session_id: None,
+            roots: None,
         }
+    }
+
+    pub(crate) fn with_roots(mut self, roots: RootsSignal) -> Self {
+        self.roots = Some(roots);
+        self
+    }
+
+    /// What wakes when this request's client says its roots changed: a handshake-era
+    /// session's requests have one, others `None` (2026-07-28 requests carry what they
+    /// need, and in-process calls have no client).
+    pub fn roots_changes(&self) -> Option<RootsChanges> {
+        self.roots.as_ref().map(RootsSignal::subscribe)
     }
 
     /// Sets the JSON-RPC request id.

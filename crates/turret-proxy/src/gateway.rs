@@ -57,11 +57,14 @@ impl Gateway {
             .fold(Self::new(), |g, (name, backend)| g.backend(name, backend)))
     }
 
-    /// Adds a backend under `name`, proxied with the defaults (lists hidden while it is down).
+    /// Adds a backend under `name`, proxied with the defaults (lists hidden while it is
+    /// down; a session's own backend session starts when it first uses the backend, see
+    /// [`ProxyBuilder::lazy_sessions`](crate::ProxyBuilder::lazy_sessions)).
     pub fn backend(self, name: impl Into<String>, backend: Backend) -> Self {
         let name = name.into();
         let proxy = Proxy::builder(name.clone(), backend)
             .hide_when_down(true)
+            .lazy_sessions(true)
             .build();
         self.proxy(name, proxy)
     }

@@ -38,7 +38,9 @@ mod forward;
 mod gateway;
 mod link;
 mod service;
+mod session_questions;
 mod sessions;
+mod slots;
 mod status;
 
 pub use backend::{Backend, BackendError};

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast::error::RecvError;
 use turret_core::router::Notifier;
+use turret_core::session::RootsChanges;
 use turret_core::{Client, McpError, Peer};
 use turret_transport::ChildHandle;
 use turret_types::{JsonObject, ServerNotification, ServerResult};
@@ -36,6 +37,8 @@ struct Inner {
     client: Client,
     child: Mutex<Option<ChildHandle>>,
     relay: tokio::task::AbortHandle,
+    /// Tells the backend of the frontend client's roots changes, for one frontend session.
+    roots: Option<tokio::task::AbortHandle>,
     /// What the backend's lists said, while they hold (see [`Memo`]).
     memo: Arc<Memo>,
 }
@@ -73,13 +76,22 @@ impl Memo {
 pub(crate) type Schemas = Arc<HashMap<String, Arc<JsonObject>>>;
 
 impl Link {
-    pub(crate) fn new(client: Client, child: Option<ChildHandle>, audience: Audience) -> Self {
+    pub(crate) fn new(
+        client: Client,
+        child: Option<ChildHandle>,
+        audience: Audience,
+        roots: Option<RootsChanges>,
+    ) -> Self {
         let memo = Arc::<Memo>::default();
         let relay = tokio::spawn(relay(client.clone(), audience, Arc::clone(&memo)));
+        let roots = roots
+            .filter(|_| !client.protocol_version().is_sessionless())
+            .map(|changes| tokio::spawn(tell_roots(client.clone(), changes)).abort_handle());
         Self(Arc::new(Inner {
             client,
             child: Mutex::new(child),
             relay: relay.abort_handle(),
+            roots,
             memo,
         }))
     }
@@ -125,6 +137,11 @@ impl Link {
         &self.0.client
     }
 
+    /// Whether `other` is this very connection.
+    pub(crate) fn same(&self, other: &Link) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     pub(crate) fn is_alive(&self) -> bool {
         !self.0.client.is_closed()
     }
@@ -133,6 +150,9 @@ impl Link {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.relay.abort();
+        if let Some(roots) = &self.roots {
+            roots.abort();
+        }
         let client = self.client.clone();
         let child = lock(&self.child).take();
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -175,6 +195,15 @@ async fn relay(client: Client, audience: Audience, memo: Arc<Memo>) {
                     "backend notification for no session dropped"
                 ),
             },
+        }
+    }
+}
+
+/// Passes the frontend client's `notifications/roots/list_changed` on to the backend.
+async fn tell_roots(client: Client, mut changes: RootsChanges) {
+    while changes.changed().await {
+        if client.notify_roots_list_changed().await.is_err() {
+            break;
         }
     }
 }

@@ -19,7 +19,7 @@ use turret_types::{
 
 use crate::backend::Backend;
 use crate::forward::{adapt_meta, exchange};
-use crate::sessions::{SessionPolicy, Sessions};
+use crate::sessions::{BackendClient, SessionPolicy, SessionSettings, Sessions, Use};
 use crate::status::BackendStatus;
 
 /// An MCP server that forwards everything to a backend server (see the
@@ -73,19 +73,32 @@ pub struct ProxyBuilder {
     name: String,
     backend: Backend,
     client: ClientBuilder,
+    mirror: bool,
     policy: SessionPolicy,
     timeout: Option<Duration>,
     backoff: Duration,
+    idle: Option<Duration>,
+    lazy: bool,
     hide_when_down: bool,
     cache_lists: bool,
 }
 
 impl ProxyBuilder {
-    /// The client the proxy connects with (era, probe timeout, identity…). The default
-    /// declares sampling, elicitation and roots, which the proxy relays to its own clients;
-    /// a client given here should declare what it wants relayed.
+    /// The client the proxy connects with (era, probe timeout, identity…), declaring the
+    /// same capabilities and answering with the same callbacks for every backend session.
+    ///
+    /// Without it, a backend session that serves one frontend session
+    /// ([`SessionPolicy::PerSession`] and [`PerRequest`](SessionPolicy::PerRequest))
+    /// declares exactly what that frontend's client declared, so the backend offers what it
+    /// would offer that client directly (a tool that needs sampling stays hidden from a
+    /// client without it; URL-mode elicitation shows for a client with it). The backend's
+    /// requests outside any frontend request (a `roots/list` after `initialized`) are asked
+    /// of that frontend session, and the client's `notifications/roots/list_changed` reach
+    /// the backend. A shared backend session (sessionless clients, [`SessionPolicy::Shared`])
+    /// declares sampling, elicitation and roots, which the proxy relays within requests.
     pub fn client(mut self, client: ClientBuilder) -> Self {
         self.client = client;
+        self.mirror = false;
         self
     }
 
@@ -125,6 +138,29 @@ impl ProxyBuilder {
         self
     }
 
+    /// Closes a backend connection (and stops its process) once it has gone unused for
+    /// `idle`, so that clients that vanish without ending their session (no HTTP `DELETE`)
+    /// do not keep backends running until their session expires. The next request of
+    /// that session connects again, to a fresh backend session. Default: none, a
+    /// connection lives as long as its frontend session (and is closed within a second of
+    /// that session's end).
+    pub fn idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle = Some(idle);
+        self
+    }
+
+    /// Starts a frontend session's own backend session (for a stdio backend, its process)
+    /// only with its first request that may touch session state (a call, a read, a
+    /// subscription…), instead of with its first request of any kind. Until then the
+    /// session's lists come from a connection shared by the sessions whose clients declared
+    /// the same capabilities, and `initialize` and `ping` from the shared one. For a
+    /// backend among many that most sessions never use ([`Gateway`](crate::Gateway) turns
+    /// it on); default off.
+    pub fn lazy_sessions(mut self, lazy: bool) -> Self {
+        self.lazy = lazy;
+        self
+    }
+
     /// While the backend is unavailable, answer lists with nothing instead of an error: its
     /// primitives disappear, and a parent router that mounts it keeps serving the others.
     pub fn hide_when_down(mut self, hide: bool) -> Self {
@@ -148,11 +184,18 @@ impl ProxyBuilder {
                 sessions: Sessions::new(
                     self.name,
                     self.backend,
-                    self.client,
-                    self.policy,
+                    BackendClient {
+                        builder: self.client,
+                        mirror: self.mirror,
+                    },
                     notifier.clone(),
-                    self.backoff,
-                    self.timeout,
+                    SessionSettings {
+                        policy: self.policy,
+                        backoff: self.backoff,
+                        timeout: self.timeout,
+                        idle: self.idle,
+                        lazy: self.lazy,
+                    },
                 ),
                 notifier,
                 timeout: self.timeout,
@@ -190,9 +233,12 @@ impl Proxy {
             name: name.into(),
             backend,
             client: relaying_client(),
+            mirror: true,
             policy: SessionPolicy::default(),
             timeout: Some(Duration::from_secs(60)),
             backoff: Duration::from_millis(500),
+            idle: None,
+            lazy: false,
             hide_when_down: false,
             cache_lists: false,
         }
@@ -223,7 +269,7 @@ impl Proxy {
     /// The error a request would get if the backend cannot be reached.
     pub async fn connect(&self) -> Result<(), McpError> {
         let ctx = RequestContext::new(ProtocolVersion::LATEST, turret_core::Peer::detached());
-        self.shared.sessions.link(&ctx).await.map(drop)
+        self.shared.sessions.link(&ctx, Use::Any).await.map(drop)
     }
 }
 
@@ -254,7 +300,7 @@ impl Shared {
             // the list changes announced when it comes back.
             self.notifier.add_session(ctx.session_peer());
         }
-        let link = match self.sessions.link(&ctx).await {
+        let link = match self.sessions.link(&ctx, needs(req.message())).await {
             Ok(link) => link,
             Err(e) => {
                 return match self.hide_when_down.then(|| empty_list(req.message())) {
@@ -305,7 +351,7 @@ impl Shared {
         };
         match result {
             Err(e) if !link.is_alive() => {
-                self.sessions.evict(&ctx);
+                self.sessions.evict(&link);
                 tracing::warn!(backend = %self.sessions.name, error = %e, "backend connection lost");
                 Err(McpError::internal(format!(
                     "backend {} closed the connection while answering {method}; the next request reconnects",
@@ -373,6 +419,19 @@ impl Shared {
             ClientRequest::Ping(_) => backend_sessionless.then(empty),
             _ => None,
         }
+    }
+}
+
+/// Which backend connection `message` needs: lists and the lifecycle can do without one of
+/// the session's own, so a session opens one only when it first uses the backend.
+fn needs(message: &ClientRequest) -> Use {
+    match message {
+        ClientRequest::Initialize(_)
+        | ClientRequest::Discover(_)
+        | ClientRequest::Ping(_)
+        | ClientRequest::SubscriptionsListen(_) => Use::Any,
+        m if list_page(m).is_some() => Use::List,
+        _ => Use::Own,
     }
 }
 

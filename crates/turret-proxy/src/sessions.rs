@@ -2,16 +2,18 @@
 //! session, reconnecting when one has ended, and backing off when the backend cannot be
 //! reached.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use turret_core::client::ClientBuilder;
 use turret_core::router::Notifier;
+use turret_core::session::RootsChanges;
 use turret_core::{Client, McpError, Peer, RequestContext};
 
 use crate::backend::Backend;
 use crate::link::{Audience, Link};
+use crate::session_questions::SessionQuestions;
+use crate::slots::{sweep_until_gone, Entry, Key, Slots, MAX_LISTINGS};
 
 /// Which backend session a frontend request goes through.
 #[non_exhaustive]
@@ -30,15 +32,38 @@ pub enum SessionPolicy {
     PerRequest,
 }
 
-/// Where a frontend request's backend connection comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Shared,
-    Session(String),
+/// What a request needs of the backend connection it goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Use {
+    /// The session's own (calls, reads, subscriptions: anything that may touch session
+    /// state at the backend).
+    Own,
+    /// The session's own if it has one, else a listing connection for its capabilities.
+    List,
+    /// Any connection (the backend's identity and capabilities, a ping).
+    Any,
 }
 
-/// A connection slot: connecting happens under its lock, so racing requests wait for one.
-type Slot = Arc<tokio::sync::Mutex<Option<(Link, Peer)>>>;
+/// How backend sessions are kept (see the [`ProxyBuilder`](crate::ProxyBuilder) options of
+/// the same names).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SessionSettings {
+    pub(crate) policy: SessionPolicy,
+    pub(crate) backoff: Duration,
+    /// The proxy's request timeout, which also bounds connecting.
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) idle: Option<Duration>,
+    pub(crate) lazy: bool,
+}
+
+/// The client backend sessions connect with.
+#[derive(Debug)]
+pub(crate) struct BackendClient {
+    pub(crate) builder: ClientBuilder,
+    /// Whether a backend session for one frontend session declares what that session's
+    /// client declared (the default client), rather than the builder's capabilities.
+    pub(crate) mirror: bool,
+}
 
 /// Whether the backend can be reached, as far as the last attempt tells.
 #[derive(Debug, Clone, Default)]
@@ -55,10 +80,17 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 pub(crate) struct Sessions {
     pub(crate) name: String,
     backend: Backend,
-    client: ClientBuilder,
+    client: BackendClient,
     policy: SessionPolicy,
     notifier: Notifier,
-    slots: Mutex<HashMap<Key, Slot>>,
+    slots: Arc<Slots>,
+    /// Closes connections nobody uses (see [`Slots::sweep`]); started with the first.
+    sweeper: std::sync::OnceLock<tokio::task::AbortHandle>,
+    /// How long a connection may go unused before it is closed (`None`: as long as its
+    /// frontend session lives).
+    idle: Option<Duration>,
+    /// Whether a session's own connection waits for a request that needs it.
+    lazy: bool,
     /// Set once a backend answered on the sessionless era: every request shares then.
     sessionless: std::sync::atomic::AtomicBool,
     health: Mutex<Health>,
@@ -75,19 +107,27 @@ impl Sessions {
     pub(crate) fn new(
         name: String,
         backend: Backend,
-        client: ClientBuilder,
-        policy: SessionPolicy,
+        client: BackendClient,
         notifier: Notifier,
-        backoff: Duration,
-        timeout: Option<Duration>,
+        settings: SessionSettings,
     ) -> Self {
+        let SessionSettings {
+            policy,
+            backoff,
+            timeout,
+            idle,
+            lazy,
+        } = settings;
         Self {
             name,
             backend,
             client,
             policy,
             notifier,
-            slots: Mutex::default(),
+            slots: Arc::default(),
+            sweeper: std::sync::OnceLock::new(),
+            idle,
+            lazy,
             sessionless: Default::default(),
             health: Mutex::default(),
             backoff,
@@ -105,15 +145,12 @@ impl Sessions {
 
     /// How many backend connections are open.
     pub(crate) fn open_connections(&self) -> usize {
-        let slots: Vec<Slot> = lock(&self.slots).values().cloned().collect();
-        slots
-            .iter()
-            .filter(|s| {
-                s.try_lock()
-                    .map(|g| g.as_ref().is_some_and(|(l, _)| l.is_alive()))
-                    .unwrap_or(true)
-            })
-            .count()
+        self.slots.count(|_| true)
+    }
+
+    /// How many backend connections serve one frontend session each.
+    pub(crate) fn session_connections(&self) -> usize {
+        self.slots.count(|k| matches!(k, Key::Session(_)))
     }
 
     fn key(&self, ctx: &RequestContext) -> Key {
@@ -128,34 +165,64 @@ impl Sessions {
         }
     }
 
+    /// Where a request of `kind` from `ctx`'s session goes: a session's first connection is
+    /// made by its first request that needs one, so a session that only lists a backend, or
+    /// never uses it, starts no process of its own for it.
+    fn route(&self, ctx: &RequestContext, kind: Use) -> Key {
+        let key = self.key(ctx);
+        if !self.lazy || !matches!(key, Key::Session(_)) || kind == Use::Own || self.slots.has(&key)
+        {
+            return key;
+        }
+        match kind {
+            Use::Any => Key::Shared,
+            _ => {
+                let listing = Key::Listing(if self.client.mirror {
+                    serde_json::to_string(ctx.capabilities()).unwrap_or_default()
+                } else {
+                    String::new()
+                });
+                if self.slots.has(&listing) || self.slots.listings() < MAX_LISTINGS {
+                    listing
+                } else {
+                    key
+                }
+            }
+        }
+    }
+
     /// The connection `ctx`'s request goes through, connecting if there is none (or it
     /// ended). With [`SessionPolicy::PerRequest`] the caller owns a fresh one.
-    pub(crate) async fn link(&self, ctx: &RequestContext) -> Result<Link, McpError> {
+    pub(crate) async fn link(&self, ctx: &RequestContext, kind: Use) -> Result<Link, McpError> {
         if self.policy == SessionPolicy::PerRequest {
             let peer = ctx.session_peer().clone();
-            return self.connect(|_| Audience::Session(peer)).await;
+            return self.connect(Some(ctx), |_| Audience::Session(peer)).await;
         }
-        let key = self.key(ctx);
-        let slot = {
-            let mut slots = lock(&self.slots);
-            if !slots.contains_key(&key) {
-                Self::sweep(&mut slots);
-            }
-            slots.entry(key.clone()).or_default().clone()
-        };
+        self.sweeper.get_or_init(|| {
+            let sweep = sweep_until_gone(Arc::downgrade(&self.slots), self.idle);
+            tokio::spawn(sweep).abort_handle()
+        });
+        let key = self.route(ctx, kind);
+        let slot = self.slots.slot(&key);
         let mut guard = slot.lock().await;
-        if let Some((link, _)) = guard.as_ref().filter(|(l, _)| l.is_alive()) {
-            return Ok(link.clone());
+        if let Some(entry) = guard.as_mut().filter(|e| e.link.is_alive()) {
+            entry.used = Instant::now();
+            return Ok(entry.link.clone());
         }
-        let shared = key == Key::Shared;
+        let own = matches!(key, Key::Session(_));
         let peer = ctx.session_peer().clone();
         let notifier = self.notifier.clone();
+        let (frontend, listing) = match key {
+            Key::Session(_) => (Some(ctx), false),
+            Key::Listing(_) => (Some(ctx), true),
+            Key::Shared => (None, false),
+        };
         let link = self
-            .connect(move |client| {
-                if shared || client.protocol_version().is_sessionless() {
-                    Audience::All(notifier)
-                } else {
+            .connect_as(frontend, listing, move |client| {
+                if own && !client.protocol_version().is_sessionless() {
                     Audience::Session(peer)
+                } else {
+                    Audience::All(notifier)
                 }
             })
             .await?;
@@ -163,42 +230,68 @@ impl Sessions {
             // No session state to keep apart: this one connection serves everyone.
             self.sessionless
                 .store(true, std::sync::atomic::Ordering::Relaxed);
-            let slot = lock(&self.slots).entry(Key::Shared).or_default().clone();
+            let slot = self.slots.slot(&Key::Shared);
             if let Ok(mut shared) = slot.try_lock() {
-                if shared.as_ref().is_none_or(|(l, _)| !l.is_alive()) {
-                    *shared = Some((link.clone(), Peer::detached()));
+                if shared.as_ref().is_none_or(|e| !e.link.is_alive()) {
+                    *shared = Some(Entry {
+                        link: link.clone(),
+                        peer: Peer::detached(),
+                        used: Instant::now(),
+                    });
                 }
             };
         }
-        *guard = Some((link.clone(), ctx.session_peer().clone()));
+        *guard = Some(Entry {
+            link: link.clone(),
+            peer: ctx.session_peer().clone(),
+            used: Instant::now(),
+        });
         Ok(link)
     }
 
     /// Forgets a connection that failed, so the next request reconnects.
-    pub(crate) fn evict(&self, ctx: &RequestContext) {
-        let key = self.key(ctx);
-        if let Some(slot) = lock(&self.slots).get(&key) {
-            if let Ok(mut guard) = slot.try_lock() {
-                guard.take();
-            }
+    pub(crate) fn evict(&self, link: &Link) {
+        self.slots.evict(link);
+    }
+
+    /// The client a backend connection connects with. For one frontend session (with the
+    /// default client): one that declares what that session's client declared, asks that
+    /// session what the backend asks outside any request, and tells the backend when the
+    /// client's roots change. For the lists of sessions declaring the same: one that
+    /// declares that.
+    fn client_for(
+        &self,
+        frontend: Option<&RequestContext>,
+        listing: bool,
+    ) -> (ClientBuilder, Option<RootsChanges>) {
+        let builder = self.client.builder.clone();
+        match frontend.filter(|_| self.client.mirror) {
+            Some(ctx) if listing => (builder.capabilities(ctx.capabilities().clone()), None),
+            Some(ctx) => (
+                builder
+                    .capabilities(ctx.capabilities().clone())
+                    .handler(SessionQuestions(ctx.session_peer().clone())),
+                ctx.roots_changes(),
+            ),
+            None => (builder, None),
         }
     }
 
-    /// Drops the connections of frontend sessions that have ended.
-    fn sweep(slots: &mut HashMap<Key, Slot>) {
-        slots.retain(|key, slot| {
-            *key == Key::Shared
-                || slot
-                    .try_lock()
-                    .map(|g| g.as_ref().is_none_or(|(_, peer)| !peer.is_closed()))
-                    .unwrap_or(true)
-        });
+    /// Opens a new backend connection for `frontend`'s session (or shared, with `None`).
+    pub(crate) async fn connect(
+        &self,
+        frontend: Option<&RequestContext>,
+        audience: impl FnOnce(&Client) -> Audience,
+    ) -> Result<Link, McpError> {
+        self.connect_as(frontend, false, audience).await
     }
 
     /// Opens a new backend connection, unless the backend failed recently (then the last
     /// error comes back at once, until the backoff has passed).
-    pub(crate) async fn connect(
+    async fn connect_as(
         &self,
+        frontend: Option<&RequestContext>,
+        listing: bool,
         audience: impl FnOnce(&Client) -> Audience,
     ) -> Result<Link, McpError> {
         if let Some(error) = self.backing_off() {
@@ -210,7 +303,8 @@ impl Sessions {
                 .open()
                 .await
                 .map_err(|e| format!("could not start {}: {e}", self.backend))?;
-            let handshake = self.client.clone().connect(transport);
+            let (client, roots) = self.client_for(frontend, listing);
+            let handshake = client.connect(transport);
             // Bounded too: a backend stuck before answering `initialize` would otherwise
             // hold the request, and every request waiting on this slot, forever.
             let connected = match self.timeout {
@@ -231,7 +325,7 @@ impl Sessions {
                 )
             })?;
             let audience = audience(&client);
-            Ok::<_, String>(Link::new(client, child, audience))
+            Ok::<_, String>(Link::new(client, child, audience, roots))
         };
         match attempt.await {
             Ok(link) => {

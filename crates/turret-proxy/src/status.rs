@@ -38,8 +38,11 @@ pub struct BackendStatus {
     /// Reachability.
     #[serde(flatten)]
     pub state: BackendState,
-    /// Backend connections open now.
+    /// Backend connections open now (for a stdio backend, each is a process).
     pub connections: usize,
+    /// Of those, the ones serving one frontend session each (the others serve lists and
+    /// requests that need no session of their own).
+    pub sessions: usize,
     /// The session policy, in words.
     pub session_policy: &'static str,
 }
@@ -63,6 +66,7 @@ impl BackendStatus {
             name: sessions.name.clone(),
             state,
             connections: sessions.open_connections(),
+            sessions: sessions.session_connections(),
             session_policy: match sessions.policy() {
                 SessionPolicy::PerSession => "per-session",
                 SessionPolicy::Shared => "shared",

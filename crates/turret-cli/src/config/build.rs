@@ -57,6 +57,10 @@ pub async fn build(loaded: &LoadedConfig) -> Result<Built, ConfigError> {
     let mut gateway = Gateway::new();
     let mut generated = Vec::new();
     let mut summary = Vec::new();
+    for (name, backend) in loaded.mcp_servers()? {
+        summary.push(format!("{name}: {backend} (from mcp_servers)"));
+        gateway = gateway.backend(name, backend);
+    }
     for (name, spanned) in &config.backends {
         let backend = spanned.get_ref();
         let at = |message: String| {
@@ -124,7 +128,12 @@ fn proxy(name: &str, config: &BackendConfig, loaded: &LoadedConfig) -> Result<Pr
         }
         backend
     };
-    let mut builder = Proxy::builder(name, backend).hide_when_down(true);
+    let mut builder = Proxy::builder(name, backend)
+        .hide_when_down(true)
+        .lazy_sessions(true);
+    if let Some(ms) = config.idle_timeout_ms {
+        builder = builder.idle_timeout(Duration::from_millis(ms));
+    }
     if let Some(policy) = &config.session_policy {
         builder = builder.session_policy(session_policy(policy)?);
     }

@@ -3,6 +3,7 @@
 //!
 //! ```toml
 //! name = "my-gateway"
+//! mcp_servers = "mcp.json"    # an mcpServers file: each server under its own name
 //!
 //! [listen]
 //! transport = "http"          # or "stdio"
@@ -21,8 +22,8 @@
 //! base_url = "http://127.0.0.1:9000"
 //! route_map = "get-resources"
 //!
-//! [backends.desktop]
-//! mcp_servers = "claude_desktop_config.json"   # each server mounted under its own name
+//! [backends.desktop]           # a file's servers under one more prefix: desktop_git_status…
+//! mcp_servers = "claude_desktop_config.json"
 //!
 //! [layers]
 //! timeout_ms = 30000
@@ -144,7 +145,36 @@ impl LoadedConfig {
         self.path.parent().map(Path::to_owned).unwrap_or_default()
     }
 
+    /// The servers of the top-level `mcp_servers` file, each under its own name (none
+    /// without one).
+    ///
+    /// # Errors
+    /// A file that does not read as an `mcpServers` file, or a server named as one of
+    /// `[backends]` (there would be two backends under one namespace).
+    pub(crate) fn mcp_servers(&self) -> Result<Vec<(String, turret_proxy::Backend)>, ConfigError> {
+        let Some(file) = &self.config.mcp_servers else {
+            return Ok(Vec::new());
+        };
+        let at =
+            |message: String| self.error_at(file.span().start, format!("mcp_servers: {message}"));
+        let path = self.base_dir().join(file.get_ref());
+        let servers = turret_proxy::config::McpServers::from_file(&path)
+            .and_then(|servers| servers.backends())
+            .map_err(|e| at(e.to_string()))?;
+        if let Some((name, _)) = servers
+            .iter()
+            .find(|(n, _)| self.config.backends.contains_key(n))
+        {
+            return Err(at(format!(
+                "{} names a server {name:?}, and [backends.{name}] is another; rename one",
+                path.display()
+            )));
+        }
+        Ok(servers)
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
+        self.mcp_servers()?;
         for (name, backend) in &self.config.backends {
             backend
                 .get_ref()
@@ -173,6 +203,9 @@ pub fn check_command(path: &Path) -> ExitCode {
     match LoadedConfig::load(path) {
         Ok(loaded) => {
             println!("{}: ok", path.display());
+            for (name, backend) in loaded.mcp_servers().unwrap_or_default() {
+                println!("  {name}: {backend} (from mcp_servers)");
+            }
             for (name, backend) in &loaded.config.backends {
                 println!("  {name}: {}", backend.get_ref().describe());
             }

@@ -23,6 +23,10 @@ pub struct GatewayConfig {
     /// Where to listen (the command line wins).
     #[serde(default)]
     pub listen: Option<ListenConfig>,
+    /// An `mcpServers` file (as Claude Desktop, Cursor and VS Code write them): each server
+    /// becomes a backend under its own name, beside those of `[backends]`.
+    #[serde(default)]
+    pub mcp_servers: Option<Spanned<PathBuf>>,
     /// The backends, by namespace.
     #[serde(default)]
     pub backends: BTreeMap<String, Spanned<BackendConfig>>,
@@ -176,6 +180,11 @@ pub struct BackendConfig {
     /// The longest a forwarded request may take, in milliseconds (default 60000).
     #[serde(default)]
     pub timeout_ms: Option<u64>,
+    /// Close a backend session unused for this many milliseconds (and stop its process),
+    /// so that clients gone without ending their session free it (default: it lives as
+    /// long as the client's session).
+    #[serde(default)]
+    pub idle_timeout_ms: Option<u64>,
 }
 
 /// Which kind of backend a `[backends.NAME]` table is.

@@ -83,7 +83,7 @@ impl Driver {
             JsonRpcMessage::Request(r) => {
                 let id = r.id.clone();
                 let answerer = match self.scopes.latest() {
-                    Some(scope) => Answerer::Exchange(scope),
+                    Some(scope) => Answerer::Guessed(scope, self.handler.clone()),
                     None => Answerer::Handler(self.handler.clone()),
                 };
                 let abort = answering.spawn(respond(r, answerer, self.conn.clone()));

@@ -156,21 +156,31 @@ impl ScopeTx {
         key: Option<String>,
         request: ServerRequest,
     ) -> Result<ClientResult, McpError> {
+        let method = request.method().to_owned();
+        self.try_ask(key, request)
+            .await
+            .unwrap_or_else(|| Err(declined(&method)))
+    }
+
+    /// As [`ask`](Self::ask); `None` when the exchange ended before answering (so the
+    /// caller may answer another way).
+    pub(crate) async fn try_ask(
+        &self,
+        key: Option<String>,
+        request: ServerRequest,
+    ) -> Option<Result<ClientResult, McpError>> {
         if let ServerRequest::Ping(_) = request {
             // Liveness of this client, not a question for whoever the caller relays to.
-            return Ok(ClientResult::Empty(EmptyResult::default()));
+            return Some(Ok(ClientResult::Empty(EmptyResult::default())));
         }
-        let method = request.method().to_owned();
         let (responder, answer) = oneshot::channel();
         let event = ExchangeEvent::Request(IncomingRequest {
             key,
             request,
             responder,
         });
-        if self.0.send(event).is_err() {
-            return Err(declined(&method));
-        }
-        answer.await.unwrap_or_else(|_| Err(declined(&method)))
+        self.0.send(event).ok()?;
+        answer.await.ok()
     }
 
     /// Queues a notification; gives it back if the exchange has ended.

@@ -181,6 +181,10 @@ impl ErasedHandler for Callbacks {
 pub(crate) enum Answerer {
     Handler(Arc<dyn ErasedHandler>),
     Exchange(super::exchange::ScopeTx),
+    /// A handshake-era request with no id of its own, given to the newest exchange: the
+    /// handler answers it when that exchange ends first (the request was about the
+    /// session, not the exchange — a `roots/list` right after `initialized`, say).
+    Guessed(super::exchange::ScopeTx, Arc<dyn ErasedHandler>),
 }
 
 impl Answerer {
@@ -193,6 +197,12 @@ impl Answerer {
         match self {
             Self::Handler(handler) => answer(&**handler, request).await,
             Self::Exchange(scope) => scope.ask(key.map(str::to_owned), request).await,
+            Self::Guessed(scope, handler) => {
+                match scope.try_ask(key.map(str::to_owned), request.clone()).await {
+                    Some(answered) => answered,
+                    None => answer(&**handler, request).await,
+                }
+            }
         }
     }
 }

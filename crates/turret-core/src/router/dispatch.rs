@@ -145,9 +145,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                     .ok_or_else(|| McpError::invalid_params(format!("unknown tool: {}", p.name)))?;
                 p.name = name;
                 let mut result = Self::forward(&point, req).await?;
-                if let ServerResult::CallTool(r) = &mut result {
-                    point.expose_content(&mut r.content);
-                }
+                point.expose_result(&mut result);
                 // A task-augmented call answers with the task it created.
                 point.expose_task_ids(&mut result);
                 result
@@ -173,9 +171,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                     .ok_or_else(|| McpError::resource_not_found(&p.uri, version))?;
                 p.uri = uri;
                 let mut result = Self::forward(&point, req).await?;
-                if let ServerResult::ReadResource(r) = &mut result {
-                    point.expose_contents(&mut r.contents);
-                }
+                point.expose_result(&mut result);
                 result
             }
             ClientRequest::ReadResource(p) => {
@@ -208,7 +204,9 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                         McpError::invalid_params(format!("unknown prompt: {}", p.name))
                     })?;
                 p.name = name;
-                Self::forward(&point, req).await?
+                let mut result = Self::forward(&point, req).await?;
+                point.expose_result(&mut result);
+                result
             }
             ClientRequest::GetPrompt(p) => {
                 let entry = registry.prompts.get(&p.name).ok_or_else(|| {
@@ -257,12 +255,10 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 if let Some((point, uri)) =
                     mounted.then(|| registry.mounts.route_uri(&p.uri)).flatten()
                 {
-                    // The child reports updates to its relay, which tells this router's
-                    // subscribers under the exposed URI.
-                    let relay = self.link(&point).await;
+                    // The child tells the session it is given, seen through the mount, which
+                    // rewrites each update's URI to the subscribed one.
+                    self.link(&point).await;
                     p.uri = uri;
-                    req.extensions_mut()
-                        .insert(ctx.clone().with_session_peer(relay));
                     Self::forward(&point, req).await?;
                 }
                 ServerResult::Empty(EmptyResult::default())
@@ -293,6 +289,8 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                     .ok_or_else(|| McpError::invalid_params("unknown task id"))?;
                 let mut result = Self::forward(&point, req).await?;
                 point.expose_task_ids(&mut result);
+                // tasks/result carries the tool's result.
+                point.expose_result(&mut result);
                 result
             }
             other => return Err(McpError::method_not_found(other.method())),

@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use turret_types::ServerResult;
-
 use super::endpoint::{Endpoint, EndpointFuture, ResourceUri};
 use super::mount::{Mount, Names};
 use super::{Entry, Router};
@@ -30,11 +28,7 @@ impl<S, S2: Send + Sync + 'static> Endpoint<S> for Imported<S2> {
         let names = self.names.clone();
         Box::pin(async move {
             let mut result = call.await?;
-            match &mut result {
-                ServerResult::CallTool(r) => names.expose_content(&mut r.content),
-                ServerResult::ReadResource(r) => names.expose_contents(&mut r.contents),
-                _ => {}
-            }
+            names.expose_result(&mut result);
             Ok(result)
         })
     }

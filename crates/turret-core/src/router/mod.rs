@@ -21,6 +21,7 @@ use crate::request::Request;
 use crate::uri_template::UriTemplate;
 
 mod builders;
+mod child_peer;
 mod dispatch;
 pub(crate) mod endpoint;
 mod import;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use turret_types::{
     ClientResult, ContentBlock, EmbeddedResource, ResourceContents, ServerNotification,
-    ServerRequest,
+    ServerRequest, ServerResult,
 };
 
 use super::endpoint::BoxedService;
@@ -299,8 +299,22 @@ impl Names {
         }
     }
 
-    /// Rewrites URIs inside content a child returned (resource links, embedded resources).
-    pub(crate) fn expose_content(&self, content: &mut [ContentBlock]) {
+    /// Rewrites every URI the child sent in a result: resource links and embedded
+    /// resources in tool results (also a task's result) and prompt messages, and the
+    /// contents of a read.
+    pub(crate) fn expose_result(&self, result: &mut ServerResult) {
+        match result {
+            ServerResult::CallTool(r) => self.expose_content(&mut r.content),
+            ServerResult::GetPrompt(r) => r
+                .messages
+                .iter_mut()
+                .for_each(|m| self.expose_content(std::slice::from_mut(&mut m.content))),
+            ServerResult::ReadResource(r) => self.expose_contents(&mut r.contents),
+            _ => {}
+        }
+    }
+
+    fn expose_content(&self, content: &mut [ContentBlock]) {
         for block in content {
             match block {
                 ContentBlock::ResourceLink(r) => r.uri = self.expose_uri(&r.uri),
@@ -312,8 +326,7 @@ impl Names {
         }
     }
 
-    /// Rewrites the URIs of resource contents.
-    pub(crate) fn expose_contents(&self, contents: &mut [ResourceContents]) {
+    fn expose_contents(&self, contents: &mut [ResourceContents]) {
         for c in contents {
             match c {
                 ResourceContents::Text(t) => t.uri = self.expose_uri(&t.uri),

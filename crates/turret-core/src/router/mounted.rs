@@ -10,6 +10,7 @@ use turret_types::{
     ProtocolVersion, ServerResult,
 };
 
+use super::child_peer::through_mount;
 use super::mount::{MountPoint, Relay};
 use super::Router;
 use crate::error::McpError;
@@ -84,7 +85,8 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                     cursor: cursor.take(),
                     ..Default::default()
                 };
-                let req = Request::from_parts(request(params), extensions.clone());
+                let mut req = Request::from_parts(request(params), extensions.clone());
+                through_mount(&mut req, point);
                 let answer = point.service.clone().oneshot(req).await;
                 match answer.map(&take) {
                     Ok(Some((page, next))) => {
@@ -109,11 +111,13 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         join_all(lists).await
     }
 
-    /// Sends `req` (already rewritten to the child's names) to the child.
+    /// Sends `req` (already rewritten to the child's names) to the child, with the session
+    /// seen through the mount.
     pub(crate) async fn forward(
-        point: &MountPoint,
-        req: Request,
+        point: &Arc<MountPoint>,
+        mut req: Request,
     ) -> Result<ServerResult, McpError> {
+        through_mount(&mut req, point);
         point
             .service
             .clone()

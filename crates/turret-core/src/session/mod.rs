@@ -2,9 +2,12 @@
 //! server↔client requests.
 
 pub(crate) mod connection;
+mod roots;
 mod server;
 mod state;
 
+pub use roots::RootsChanges;
+pub(crate) use roots::RootsSignal;
 pub use server::serve;
 pub use state::SessionState;
 

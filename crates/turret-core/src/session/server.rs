@@ -115,7 +115,7 @@ where
                 // Reap finished tasks so a long connection does not accumulate them.
                 while tasks.try_join_next().is_some() {}
             }
-            JsonRpcMessage::Notification(n) => notification(n, &in_flight),
+            JsonRpcMessage::Notification(n) => notification(n, &in_flight, &session),
             JsonRpcMessage::Response(r) => {
                 conn.complete(&r.id, Ok(r.result));
             }
@@ -154,13 +154,18 @@ struct InFlight {
     stream: bool,
 }
 
-fn notification(n: JsonRpcNotification, in_flight: &Mutex<HashMap<RequestId, InFlight>>) {
+fn notification(
+    n: JsonRpcNotification,
+    in_flight: &Mutex<HashMap<RequestId, InFlight>>,
+    session: &SessionState,
+) {
     match ClientNotification::from_parts(&n.method, n.params) {
         Ok(ClientNotification::Cancelled(c)) => {
             if let Some(entry) = c.request_id.and_then(|id| lock(in_flight).remove(&id)) {
                 entry.token.cancel();
             }
         }
+        Ok(ClientNotification::RootsListChanged(_)) => session.roots_changed(),
         Ok(other) => tracing::trace!(method = other.method(), "notification"),
         Err(e) => tracing::debug!(error = %e, "malformed notification ignored"),
     }

@@ -7,6 +7,7 @@ use turret_types::{
     ClientCapabilities, ClientRequest, Implementation, JsonRpcRequest, Meta, ProtocolVersion,
 };
 
+use super::RootsSignal;
 use crate::error::McpError;
 use crate::peer::Peer;
 use crate::request::{Request, RequestContext, SessionLogLevel};
@@ -38,6 +39,7 @@ pub struct SessionState {
     log_level: SessionLogLevel,
     id: Option<Arc<str>>,
     session_peer: Option<Peer>,
+    roots: RootsSignal,
 }
 
 impl Default for SessionState {
@@ -54,6 +56,7 @@ impl SessionState {
             log_level: SessionLogLevel::new(),
             id: None,
             session_peer: None,
+            roots: RootsSignal::new(),
         }
     }
 
@@ -101,6 +104,12 @@ impl SessionState {
             .and_then(|h| h.client_info.as_deref())
     }
 
+    /// The client said its roots changed (`notifications/roots/list_changed`): wakes the
+    /// [`RootsChanges`](super::RootsChanges) of this session's requests.
+    pub fn roots_changed(&self) {
+        self.roots.changed();
+    }
+
     /// The session-wide log level `logging/setLevel` changes.
     pub fn log_level(&self) -> &SessionLogLevel {
         &self.log_level
@@ -144,6 +153,7 @@ impl SessionState {
 
         let handshake = &mut self.handshake;
         let log_level = &self.log_level;
+        let roots = &self.roots;
         let session_id = self.id.clone();
         let context = if let Some(requested) = meta.protocol_version() {
             let version = ProtocolVersion::parse(requested)
@@ -164,7 +174,7 @@ impl SessionState {
                 client_info: Some(Arc::new(p.client_info.clone())),
             };
             *handshake = Some(settled.clone());
-            session_context(base(version), &settled, log_level)
+            session_context(base(version), &settled, log_level, roots)
         } else if matches!(message, ClientRequest::Discover(_)) {
             // A probe without `_meta`: answer it as 2026-07-28 so the client learns what we speak.
             base(ProtocolVersion::LATEST)
@@ -172,7 +182,7 @@ impl SessionState {
             if SESSIONLESS_ONLY.contains(&message.method()) {
                 return Err(McpError::method_not_found(message.method()));
             }
-            session_context(base(settled.version), settled, log_level)
+            session_context(base(settled.version), settled, log_level, roots)
         } else if matches!(message, ClientRequest::Ping(_)) {
             base(ProtocolVersion::LATEST_HANDSHAKE)
         } else {
@@ -197,8 +207,10 @@ fn session_context(
     base: RequestContext,
     settled: &Handshake,
     level: &SessionLogLevel,
+    roots: &RootsSignal,
 ) -> RequestContext {
     base.with_capabilities(settled.capabilities.clone())
         .with_client_info(settled.client_info.clone())
         .with_session_log_level(level.clone())
+        .with_roots(roots.clone())
 }

@@ -327,7 +327,7 @@ where
         }
         JsonRpcMessage::Notification(n) => {
             if let Era::Session(session) = &era {
-                cancel(session, n);
+                session_notification(session, n);
             }
             accepted()
         }
@@ -346,10 +346,17 @@ where
     }
 }
 
-fn cancel(session: &HttpSession, n: JsonRpcNotification) {
-    if let Ok(ClientNotification::Cancelled(c)) =
-        ClientNotification::from_parts(&n.method, n.params)
-    {
+/// What a session's client tells it: a request it gave up on, or that its roots changed.
+fn session_notification(session: &HttpSession, n: JsonRpcNotification) {
+    let notification = ClientNotification::from_parts(&n.method, n.params);
+    if let Ok(ClientNotification::RootsListChanged(_)) = notification {
+        session
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .roots_changed();
+    }
+    if let Ok(ClientNotification::Cancelled(c)) = notification {
         let token = c.request_id.and_then(|id| {
             session
                 .in_flight
