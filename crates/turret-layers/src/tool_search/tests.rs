@@ -261,3 +261,103 @@ async fn a_tool_list_change_rebuilds_the_index() {
     let after = result(service, search()).await;
     assert_eq!(names(&after)[0], "beta_report");
 }
+
+/// Admins see everything; anyone else sees what a filter leaves: a per-caller view inside
+/// the search, as an auth-aware layer would make.
+fn by_caller(
+) -> impl Service<Request, Response = ServerResult, Error = BoxError, Future = impl Send>
+       + Clone
+       + Send
+       + 'static {
+    let everything = router();
+    let filtered = ServiceBuilder::new()
+        .layer(FilterLayer::new().exclude_tags(["admin"]))
+        .service(router());
+    tower::service_fn(move |req: Request| {
+        let admin = req
+            .extensions()
+            .get::<Identity>()
+            .is_some_and(|i| i.subject() == "admin");
+        let (everything, filtered) = (everything.clone(), filtered.clone());
+        async move {
+            if admin {
+                everything.oneshot(req).await.map_err(Into::into)
+            } else {
+                filtered.oneshot(req).await
+            }
+        }
+    })
+}
+
+fn as_caller(who: &str, mut req: Request) -> Request {
+    req.extensions_mut().insert(Identity::new(who));
+    req
+}
+
+#[tokio::test]
+async fn each_caller_searches_what_it_can_list() {
+    let service = ServiceBuilder::new()
+        .layer(ToolSearchLayer::new())
+        .service(by_caller());
+    let search = |who| {
+        as_caller(
+            who,
+            call("search_tools", json!({"query": "delete a repository"})),
+        )
+    };
+    let admin = result(service.clone(), search("admin")).await;
+    assert_eq!(names(&admin)[0], "delete_repository");
+    for guest in ["alice", "bob"] {
+        let r = result(service.clone(), search(guest)).await;
+        assert!(
+            !names(&r).contains(&"delete_repository".to_owned()),
+            "{guest}: {r:?}"
+        );
+        let refused = service
+            .clone()
+            .oneshot(as_caller(
+                guest,
+                call("call_tool", json!({"name": "delete_repository"})),
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            McpError::from_box_error(refused).code(),
+            ErrorCode::INVALID_PARAMS
+        );
+    }
+    let ran = result(
+        service.clone(),
+        as_caller(
+            "admin",
+            call("call_tool", json!({"name": "delete_repository"})),
+        ),
+    )
+    .await;
+    assert_eq!(text(&ran), "gone");
+    // Two guests share one index, the admin has another.
+    let index = |who: &str| {
+        let req = as_caller(who, call("search_tools", json!({"query": "x"})));
+        let service = service.clone();
+        async move {
+            service
+                .shared
+                .views
+                .index(
+                    service.get_ref().clone(),
+                    req.extensions(),
+                    Caller::of(&req),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let (alice, bob, admin) = (
+        index("alice").await,
+        index("bob").await,
+        index("admin").await,
+    );
+    assert!(Arc::ptr_eq(&alice, &bob));
+    assert!(!Arc::ptr_eq(&alice, &admin));
+    assert_eq!((alice.len(), admin.len()), (2, 3));
+}
