@@ -125,13 +125,17 @@ impl Builder {
 
     /// Adds the terms of `word` to `doc` in `slot`, analysing each distinct word once.
     fn add_word(&mut self, doc: &mut Doc, slot: usize, word: &str) {
-        if !self.seen.contains_key(word) {
-            let ids = self.word_ids(word);
-            self.seen.insert(word.into(), ids);
-        }
-        for &id in self.seen[word].iter() {
-            doc.hits.push((id, slot as u8));
-            doc.lens[slot] += 1;
+        let mut push = |ids: &[u32]| {
+            doc.hits.extend(ids.iter().map(|&id| (id, slot as u8)));
+            doc.lens[slot] += ids.len() as u32;
+        };
+        match self.seen.get(word) {
+            Some(ids) => push(ids),
+            None => {
+                let ids = self.word_ids(word);
+                push(&ids);
+                self.seen.insert(word.into(), ids);
+            }
         }
     }
 
