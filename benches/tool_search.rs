@@ -45,6 +45,27 @@ fn rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU time this process has used (user + system), in seconds (Linux; clock ticks of 10 ms).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (in parentheses, which may hold spaces): utime is the
+    // 12th of them, stime the 13th.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// CPU time of one build, averaged over `n`: on a shared machine, wall time also counts the
+/// waits for a core.
+fn build_cpu_ms(tools: &[Arc<Tool>], n: usize) -> f64 {
+    let start = cpu_seconds().unwrap_or(0.0);
+    for _ in 0..n {
+        drop(ToolIndex::new(tools.iter().cloned(), Ranking::default()));
+    }
+    (cpu_seconds().unwrap_or(0.0) - start) * 1000.0 / n as f64
+}
+
 fn tools(rt: &tokio::runtime::Runtime, texts: &[(&str, String)]) -> Vec<Arc<Tool>> {
     rt.block_on(catalog::list_tools(catalog::router(
         texts,
@@ -84,10 +105,12 @@ fn bench(c: &mut Criterion) {
     let tools = tools(&rt, &texts);
     let heap = ToolIndex::new(tools.iter().cloned(), Ranking::default()).heap_bytes();
     eprintln!(
-        "tool_search: {} tools, index heap {:.2} MiB (counted), RSS {} MiB per index",
+        "tool_search: {} tools, index heap {:.2} MiB (counted), RSS {} MiB per index, \
+         build CPU time {:.1} ms (mean of 40)",
         tools.len(),
         heap as f64 / (1 << 20) as f64,
-        index_rss()
+        index_rss(),
+        build_cpu_ms(&tools, 40)
     );
     let mut group = c.benchmark_group("tool_search");
     group.sample_size(20);

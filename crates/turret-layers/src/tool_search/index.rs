@@ -73,7 +73,10 @@ pub struct ToolIndex {
     pub(crate) tools: Vec<Arc<Tool>>,
     by_name: HashMap<String, u32>,
     pub(crate) terms: FastMap<Box<str>, u32>,
-    pub(crate) postings: Vec<Box<[Posting]>>,
+    /// Every term's postings, term after term, each in tool order: term `t`'s are
+    /// `postings[offsets[t]..offsets[t + 1]]` (one allocation for all).
+    postings: Vec<Posting>,
+    offsets: Vec<u32>,
     pub(crate) idf: Vec<f32>,
     /// What an absent term weighs: the idf of a term no tool has.
     pub(crate) unknown_idf: f32,
@@ -246,7 +249,7 @@ impl ToolIndex {
         for (tool, doc) in tools.iter().zip(&mut docs) {
             b.add_name(doc, &tool.name);
         }
-        let postings = postings(&docs, b.terms.len(), ranking);
+        let (postings, offsets) = postings(&docs, b.terms.len(), ranking);
         let n = tools.len();
         Self {
             by_name: tools
@@ -254,9 +257,13 @@ impl ToolIndex {
                 .enumerate()
                 .map(|(i, t)| (t.name.clone(), i as u32))
                 .collect(),
-            idf: postings.iter().map(|p| idf(n, p.len())).collect(),
+            idf: offsets
+                .windows(2)
+                .map(|w| idf(n, (w[1] - w[0]) as usize))
+                .collect(),
             unknown_idf: idf(n, 0),
             postings,
+            offsets,
             tools,
             terms: b.terms,
             ranking,
@@ -286,11 +293,8 @@ impl ToolIndex {
         use std::mem::size_of;
         let terms = self.terms.keys().map(|k| k.len()).sum::<usize>()
             + self.terms.capacity() * (size_of::<(Box<str>, u32)>() + 1);
-        let postings = self
-            .postings
-            .iter()
-            .map(|p| p.len() * size_of::<Posting>() + size_of::<Box<[Posting]>>())
-            .sum::<usize>();
+        let postings = self.postings.capacity() * size_of::<Posting>()
+            + self.offsets.capacity() * size_of::<u32>();
         let names = self.by_name.keys().map(String::capacity).sum::<usize>()
             + self.by_name.capacity() * (size_of::<(String, u32)>() + 1);
         terms
@@ -300,15 +304,21 @@ impl ToolIndex {
             + self.tools.capacity() * size_of::<Arc<Tool>>()
     }
 
+    /// The postings of term `id`.
+    pub(crate) fn postings_of(&self, id: u32) -> &[Posting] {
+        let id = id as usize;
+        &self.postings[self.offsets[id] as usize..self.offsets[id + 1] as usize]
+    }
+
     /// The ranking the index was built with.
     pub fn ranking(&self) -> Ranking {
         self.ranking
     }
 }
 
-/// Each term's postings: per tool, its field counts combined into one weighted,
-/// length-normalised frequency.
-fn postings(docs: &[Doc], terms: usize, ranking: Ranking) -> Vec<Box<[Posting]>> {
+/// Each term's postings (see [`ToolIndex`]'s fields): per tool, its field counts combined
+/// into one weighted, length-normalised frequency.
+fn postings(docs: &[Doc], terms: usize, ranking: Ranking) -> (Vec<Posting>, Vec<u32>) {
     let mut avg = [0f32; FIELDS];
     for doc in docs {
         for (a, l) in avg.iter_mut().zip(doc.lens) {
@@ -322,7 +332,10 @@ fn postings(docs: &[Doc], terms: usize, ranking: Ranking) -> Vec<Box<[Posting]>>
         let (slot, w, b) = ranking.slot(field);
         norm[slot] = (w, b);
     }
-    let mut out: Vec<Vec<Posting>> = vec![Vec::new(); terms];
+    // (term, posting) in tool order, then sorted by term with a counting sort, which keeps
+    // each term's postings in tool order.
+    let mut all: Vec<(u32, Posting)> = Vec::new();
+    let mut df = vec![0u32; terms];
     // Per term of the current tool: its frequency, and the terms touched, to reset.
     let mut tf = vec![0f32; terms];
     let mut touched: Vec<u32> = Vec::new();
@@ -339,11 +352,26 @@ fn postings(docs: &[Doc], terms: usize, ranking: Ranking) -> Vec<Box<[Posting]>>
         }
         for &term in &touched {
             let tf = std::mem::take(&mut tf[term as usize]);
-            out[term as usize].push(Posting { doc: i as u32, tf });
+            df[term as usize] += 1;
+            all.push((term, Posting { doc: i as u32, tf }));
         }
         touched.clear();
     }
-    out.into_iter().map(Vec::into_boxed_slice).collect()
+    let mut offsets = Vec::with_capacity(terms + 1);
+    let mut at = 0u32;
+    offsets.push(0);
+    for d in &df {
+        at += d;
+        offsets.push(at);
+    }
+    let mut next: Vec<u32> = offsets[..terms].to_vec();
+    let mut postings = vec![Posting { doc: 0, tf: 0.0 }; all.len()];
+    for (term, p) in all {
+        let slot = &mut next[term as usize];
+        postings[*slot as usize] = p;
+        *slot += 1;
+    }
+    (postings, offsets)
 }
 
 #[cfg(test)]

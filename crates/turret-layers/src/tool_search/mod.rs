@@ -80,8 +80,10 @@ pub use rank::Ranking;
 
 use views::Views;
 
-/// The score under which a search answers that no tool fits, by default (measured on the
-/// evaluation set over the GitHub and Stripe catalogs: see `tests/tool_search_eval.rs`).
+/// The score under which a search answers that no tool fits, by default. Chosen on the
+/// evaluation set over the GitHub and Stripe catalogs (`tests/tool_search_eval.rs`): the best
+/// tool of 171 of 172 answerable queries scores at least 0.3, that of every one of 25
+/// queries no tool serves scores under 0.25; at 0.2, 4 of those 25 would get an answer.
 pub const DEFAULT_THRESHOLD: f64 = 0.3;
 
 #[derive(Debug, Clone)]

@@ -131,7 +131,7 @@ impl ToolIndex {
         for term in &terms {
             // A tool earns a word once, by its best alternative.
             for &(id, full) in &term.alternatives {
-                for p in self.postings[id as usize].iter() {
+                for p in self.postings_of(id) {
                     let v = full * saturate(p.tf);
                     let b = &mut best[p.doc as usize];
                     if *b == 0.0 {
