@@ -20,7 +20,7 @@ use turret::layers::tool_search::{Ranking, ToolIndex};
 use turret::layers::ToolSearchLayer;
 use turret::openapi::Naming;
 use turret::types::{CallToolRequestParams, ClientRequest, Tool};
-use turret::Request;
+use turret::{Identity, Request};
 
 /// Queries a search is measured on, one per iteration in turn.
 const QUERIES: [&str; 8] = [
@@ -128,12 +128,15 @@ fn bench(c: &mut Criterion) {
     let service = ServiceBuilder::new()
         .layer(ToolSearchLayer::new())
         .service(catalog::router(&texts, Naming::Compatible));
+    // A caller with an identity, whose view is kept between searches.
     let call = |query: &str| {
-        Request::new(ClientRequest::CallTool(CallToolRequestParams {
+        let mut req = Request::new(ClientRequest::CallTool(CallToolRequestParams {
             name: "search_tools".into(),
             arguments: json!({ "query": query }).as_object().cloned(),
             ..Default::default()
-        }))
+        }));
+        req.extensions_mut().insert(Identity::new("bench"));
+        req
     };
     // The first call lists the catalog and builds the caller's index.
     rt.block_on(service.clone().oneshot(call(QUERIES[0])))

@@ -19,8 +19,11 @@
 //! [`FilterLayer`](crate::FilterLayer) (or anything) inside this layer that hides tools from
 //! a caller hides them from that caller's searches too, and `call_tool` of a hidden tool is
 //! refused by it as if the tool did not exist. Callers who see the same tools share one
-//! index. Views are kept for a [TTL](ToolSearchLayer::ttl) and dropped when the inner
-//! service's tool list changes ([`refresh_on`](ToolSearchLayer::refresh_on)).
+//! index. Views are kept per [`Caller`] for a [TTL](ToolSearchLayer::ttl) and dropped when
+//! the inner service's tool list changes ([`refresh_on`](ToolSearchLayer::refresh_on)); a
+//! request that names no caller ([`Caller::Anonymous`]) lists anew each time, since such
+//! callers may see different tools. The meta-tools shadow inner tools of the same names:
+//! rename them with [`names`](ToolSearchLayer::names) on a clash.
 //!
 //! ```
 //! use serde_json::json;

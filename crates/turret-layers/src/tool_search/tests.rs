@@ -250,13 +250,24 @@ async fn a_tool_list_change_rebuilds_the_index() {
     let service = ServiceBuilder::new()
         .layer(ToolSearchLayer::new().threshold(0.0).refresh_on(receiver))
         .service(inner);
-    let search = || call("search_tools", json!({"query": "beta report"}));
+    let search = || {
+        as_caller(
+            "alice",
+            call("search_tools", json!({"query": "beta report"})),
+        )
+    };
     let before = result(service.clone(), search()).await;
     assert_eq!(names(&before), ["alpha_report"]);
     listed.lock().unwrap().push("beta_report");
-    // Without a change the view is kept (for its TTL).
+    // Without a change a caller's view is kept (for its TTL); a request that names no
+    // caller lists anew.
     let kept = result(service.clone(), search()).await;
     assert_eq!(names(&kept), ["alpha_report"]);
+    let anonymous = call("search_tools", json!({"query": "beta report"}));
+    assert_eq!(
+        names(&result(service.clone(), anonymous).await)[0],
+        "beta_report"
+    );
     changes.send(Change::ToolsChanged).unwrap();
     let after = result(service, search()).await;
     assert_eq!(names(&after)[0], "beta_report");

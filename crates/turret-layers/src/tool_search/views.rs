@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::Extensions;
@@ -32,8 +32,9 @@ pub(crate) struct Views {
     ttl: Duration,
     ranking: Ranking,
     by_caller: quick_cache::sync::Cache<Caller, Arc<View>>,
-    /// Indexes by a hash of the tools they hold; alive while a caller's view holds one.
-    indexes: Mutex<HashMap<u64, Weak<ToolIndex>>>,
+    /// Indexes by a hash of the tools they hold. One no view holds is dropped when another
+    /// is stored (anonymous callers hold none, so theirs lives until then).
+    indexes: Mutex<HashMap<u64, Arc<ToolIndex>>>,
     changes: Option<ChangeFeed>,
     /// Bumped by every change: a list taken across one is not kept.
     epoch: AtomicU64,
@@ -79,7 +80,7 @@ impl Views {
         });
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Weak<ToolIndex>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<ToolIndex>>> {
         self.indexes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -95,7 +96,11 @@ impl Views {
         S: Service<Request, Response = ServerResult> + Clone,
         S::Error: Into<BoxError>,
     {
-        if let Some(view) = self.by_caller.get(&caller) {
+        // Requests that tell no caller apart (no identity, session or connection) may come
+        // from callers who see different tools: each lists anew (and still shares an index
+        // with whoever lists the same tools).
+        let anonymous = caller == Caller::Anonymous;
+        if let Some(view) = self.by_caller.get(&caller).filter(|_| !anonymous) {
             if view.at.elapsed() < self.ttl {
                 return Ok(view.index.clone());
             }
@@ -104,7 +109,7 @@ impl Views {
         let pages = list_all(service, ext, ClientRequest::ListTools).await?;
         let tools: Vec<Tool> = pages.into_iter().flat_map(Tool::items).collect();
         let key = fingerprint(&tools);
-        let shared = self.lock().get(&key).and_then(Weak::upgrade);
+        let shared = self.lock().get(&key).cloned();
         let index = match shared {
             Some(index) => index,
             None => Arc::new(ToolIndex::new(
@@ -115,9 +120,13 @@ impl Views {
         // Kept only if no change was announced meanwhile: the list may predate it.
         if self.epoch.load(Ordering::SeqCst) == epoch {
             let mut indexes = self.lock();
-            indexes.retain(|_, i| i.strong_count() > 0);
-            indexes.entry(key).or_insert_with(|| Arc::downgrade(&index));
+            if !indexes.contains_key(&key) {
+                indexes.retain(|_, i| Arc::strong_count(i) > 1);
+                indexes.insert(key, index.clone());
+            }
             drop(indexes);
+        }
+        if !anonymous && self.epoch.load(Ordering::SeqCst) == epoch {
             let view = View {
                 at: Instant::now(),
                 index: index.clone(),
