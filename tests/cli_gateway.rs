@@ -379,6 +379,69 @@ where
     last
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn layers_tool_search_lists_the_meta_tools_and_searches_what_the_filter_shows() {
+    let config = config_file(
+        "tool-search",
+        &format!(
+            r#"
+[backends.local]
+command = {fixture:?}
+
+[layers]
+tool_search = {{ pin = ["local_test_simple_text"], limit = 3, threshold = 0.2 }}
+filter = {{ exclude_names = ["local_test_error_handling"] }}
+"#,
+            fixture = fixture::fixture_server().display().to_string(),
+        ),
+    );
+    let gateway = serve(Some(&config));
+    let transport = StreamableHttpClient::new(&gateway.url).connect().unwrap();
+    let client = Client::builder().connect(transport).await.unwrap();
+    assert_eq!(
+        client::tool_names(&client).await,
+        ["search_tools", "call_tool", "local_test_simple_text"]
+    );
+    let search = |query: &'static str| {
+        let client = &client;
+        async move {
+            let found = client
+                .call_tool("search_tools", json!({ "query": query }))
+                .await
+                .unwrap();
+            let tools = found.structured_content.unwrap()["tools"].clone();
+            tools
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let images = search("return image content").await;
+    assert_eq!(
+        images.first().map(String::as_str),
+        Some("local_test_image_content")
+    );
+    assert!(images.len() <= 3, "limit 3: {images:?}");
+    let errors = search("test error handling").await;
+    assert!(
+        !errors.iter().any(|n| n == "local_test_error_handling"),
+        "the filtered tool was found: {errors:?}"
+    );
+    let called = client
+        .call_tool("call_tool", json!({"name": "local_test_simple_text"}))
+        .await
+        .unwrap();
+    assert_ne!(called.is_error, Some(true), "{:?}", called.content);
+    let refused = client
+        .call_tool("call_tool", json!({"name": "local_test_error_handling"}))
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("unknown tool"), "{refused}");
+    client.close().await.unwrap();
+}
+
 /// `turret config check FILE`: exit status and stderr.
 fn check(path: &Path) -> (bool, String) {
     let output = Command::new(turret())
@@ -430,6 +493,16 @@ fn bad_configs_are_refused_with_where_and_why() {
             "stateless-and-redis",
             "[listen]\nredis = \"redis://127.0.0.1:6379\"\nstateless = true\n\n[backends.a]\ncommand = \"x\"\n",
             "stateless and redis exclude each other",
+        ),
+        (
+            "search-limit",
+            "[backends.a]\ncommand = \"x\"\n\n[layers]\ntool_search = { limit = 0 }\n",
+            ":5:1: [layers] tool_search limit 0 must be from 1 to 50",
+        ),
+        (
+            "search-threshold",
+            "[backends.a]\ncommand = \"x\"\n\n[layers]\ntool_search = { threshold = 2.0 }\n",
+            "tool_search threshold 2 must be from 0 to 1",
         ),
         (
             "zero-body",

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use tower::ServiceBuilder;
 use turret_core::Router;
-use turret_layers::{CacheLayer, FilterLayer, RateLimitLayer, TraceLayer};
+use turret_layers::{CacheLayer, FilterLayer, RateLimitLayer, ToolSearchLayer, TraceLayer};
 use turret_openapi::{http_client, HttpClient, Naming, OpenApi, RouteMap, Spec};
 use turret_proxy::config::McpServers;
 use turret_proxy::{Backend, Gateway, Proxy, SessionPolicy};
@@ -277,7 +277,9 @@ pub(crate) async fn fetch(url: &str) -> Result<String, String> {
     String::from_utf8(body.to_vec()).map_err(|_| format!("{url} is not UTF-8 text"))
 }
 
-/// The router inside the configured layers: trace, rate limit, filter, cache, timeout.
+/// The router inside the configured layers: trace, rate limit, tool search, filter, cache,
+/// timeout. Tool search is outside the filter, so a search finds only what the filter lets
+/// the caller list.
 pub(crate) fn layered(router: Router, layers: &LayersConfig) -> BoxedServer {
     let changes = router.notifier();
     let cache = layers.cache.as_ref().map(|c| {
@@ -317,9 +319,28 @@ pub(crate) fn layered(router: Router, layers: &LayersConfig) -> BoxedServer {
             None => layer,
         }
     });
+    let tool_search = layers.tool_search.as_ref().map(|t| {
+        let mut layer = ToolSearchLayer::new()
+            .pin(t.pin.clone())
+            .refresh_on(changes.subscribe());
+        if let Some(limit) = t.limit {
+            layer = layer.limit(limit);
+        }
+        if let Some(threshold) = t.threshold {
+            layer = layer.threshold(threshold);
+        }
+        if t.search_name.is_some() || t.call_name.is_some() {
+            layer = layer.names(
+                t.search_name.as_deref().unwrap_or("search_tools"),
+                t.call_name.as_deref().unwrap_or("call_tool"),
+            );
+        }
+        layer
+    });
     let service = ServiceBuilder::new()
         .option_layer(layers.trace.then(TraceLayer::new))
         .option_layer(rate_limit)
+        .option_layer(tool_search)
         .option_layer(filter)
         .option_layer(cache)
         .option_layer(
