@@ -31,7 +31,7 @@
 //! | `turret-types` | [`types`] | the wire schema of every protocol revision |
 //! | `turret-core` | the crate root | service model, Router, handlers, client, session driver |
 //! | `turret-transport` | [`transport`] | stdio, child process, in-memory, streamable HTTP |
-//! | `turret-layers` | `layers` | tower layers: trace, cache, filter, transform, rate limit |
+//! | `turret-layers` | `layers` | tower layers: trace, cache, filter, transform, rate limit, tool search |
 //! | `turret-openapi` | `openapi` | servers generated from OpenAPI specs and axum apps |
 //! | `turret-macros` | `tool`, `resource`, `prompt` | attribute macros over the builder |
 //! | `turret-proxy` | `proxy` | proxies, transport bridging, `mcpServers` gateways |
@@ -57,7 +57,7 @@
 //! | `auth` | `auth`'s resource server: `AuthLayer`, `JwtVerifier`, `ToolScopesLayer` | No |
 //! | `auth-client` | `auth::client`: OAuth for Turret's HTTP client (PKCE, registration, refresh, DPoP) | No |
 //! | `redis` | `redis`: session and event stores in Redis, for replicas | No |
-//! | `layers` | `layers`: trace, cache, filter, transform, rate limit | No |
+//! | `layers` | `layers`: trace, cache, filter, transform, rate limit, tool search | No |
 //! | `full` | all of the above | No |
 //!
 //! `transport::run` (stdio, or HTTP when the command line says `--http`) needs `stdio` and

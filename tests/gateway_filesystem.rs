@@ -8,6 +8,8 @@
 //!
 //! Needs the third-party servers (`.ci/real-servers`) and the harness's node.
 
+#[path = "support/client.rs"]
+mod client;
 #[path = "support/fixture.rs"]
 mod fixture;
 #[path = "support/real_servers.rs"]
@@ -20,9 +22,11 @@ use std::time::Duration;
 use serde_json::json;
 use turret::client::{Client, Era};
 use turret::proxy::{Backend, Proxy};
+use turret::transport::http_client::StreamableHttpClient;
 use turret::transport::memory_pair;
-use turret::types::{ContentBlock, ListRootsResult, ProtocolVersion, Root};
-use turret::Router;
+use turret::transport::streamable_http::{self, StreamableHttpService};
+use turret::types::{ListRootsResult, ProtocolVersion, Root};
+use turret::{Router, Transport};
 
 /// Fresh sessions checked: the issue saw the roots applied in 1 of 5.
 const SESSIONS: usize = 20;
@@ -49,15 +53,36 @@ fn file_uri(dir: &Path) -> String {
     format!("file://{}", dir.display())
 }
 
-/// A gateway mounting the server (started with `argv_dir`) as `fs`, and a client of it whose
-/// roots are whatever `roots` holds when asked.
-async fn session(argv_dir: &Path, roots: Arc<Mutex<PathBuf>>) -> Client {
+/// A gateway mounting the server (started with `argv_dir`) as `fs`.
+fn gateway(argv_dir: &Path) -> Router {
     let backend = Backend::command(real_servers::npm("mcp-server-filesystem"))
         .arg(argv_dir.display().to_string())
         .env("PATH", fixture::harness_path_env().to_string_lossy());
-    let router = Router::new().mount("fs", Proxy::new("filesystem", backend));
+    Router::new().mount("fs", Proxy::new("filesystem", backend))
+}
+
+/// A client of a gateway (in process) whose roots are whatever `roots` holds when asked.
+async fn session(argv_dir: &Path, roots: Arc<Mutex<PathBuf>>) -> Client {
     let (server, client) = memory_pair();
-    tokio::spawn(turret::serve(router, server));
+    tokio::spawn(turret::serve(gateway(argv_dir), server));
+    client_with_roots(roots, client).await
+}
+
+/// The same over streamable HTTP (a session of the HTTP edge).
+async fn http_session(argv_dir: &Path, roots: Arc<Mutex<PathBuf>>) -> Client {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let service = StreamableHttpService::new(gateway(argv_dir));
+    tokio::spawn(streamable_http::serve(
+        listener,
+        service,
+        std::future::pending(),
+    ));
+    let transport = StreamableHttpClient::new(&url).connect().unwrap();
+    client_with_roots(roots, transport).await
+}
+
+async fn client_with_roots(roots: Arc<Mutex<PathBuf>>, transport: Transport) -> Client {
     Client::builder()
         .era(Era::Handshake(ProtocolVersion::LATEST_HANDSHAKE))
         .on_roots(move || {
@@ -74,7 +99,7 @@ async fn session(argv_dir: &Path, roots: Arc<Mutex<PathBuf>>) -> Client {
                 })
             }
         })
-        .connect(client)
+        .connect(transport)
         .await
         .unwrap()
 }
@@ -84,11 +109,7 @@ async fn allowed(client: &Client) -> String {
         .call_tool("fs_list_allowed_directories", json!({}))
         .await
         .unwrap();
-    result
-        .content
-        .iter()
-        .filter_map(ContentBlock::as_text)
-        .collect()
+    client::text(&result.content)
 }
 
 /// Asks the server for its directories until they are exactly `dir` (it applies roots
@@ -128,11 +149,24 @@ async fn the_clients_roots_apply_in_every_fresh_session() {
 
 #[tokio::test]
 async fn a_roots_change_reaches_the_server() {
-    let argv_dir = TempDir::new("argv2");
-    let first = TempDir::new("first");
-    let second = TempDir::new("second");
+    roots_change_reaches_the_server(false).await;
+}
+
+#[tokio::test]
+async fn a_roots_change_reaches_the_server_over_http() {
+    roots_change_reaches_the_server(true).await;
+}
+
+async fn roots_change_reaches_the_server(http: bool) {
+    let argv_dir = TempDir::new(if http { "argv3" } else { "argv2" });
+    let first = TempDir::new(if http { "first-http" } else { "first" });
+    let second = TempDir::new(if http { "second-http" } else { "second" });
     let roots = Arc::new(Mutex::new(first.0.clone()));
-    let client = session(&argv_dir.0, roots.clone()).await;
+    let client = if http {
+        http_session(&argv_dir.0, roots.clone()).await
+    } else {
+        session(&argv_dir.0, roots.clone()).await
+    };
     settles_on(&client, &first.0).await.unwrap();
 
     *roots.lock().unwrap() = second.0.clone();

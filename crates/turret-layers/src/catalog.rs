@@ -304,7 +304,7 @@ pub(crate) fn is_internal(req: &Request) -> bool {
 }
 
 /// Every page of a list, following cursors.
-async fn list_all<S>(
+pub(crate) async fn list_all<S>(
     service: S,
     ext: &Extensions,
     make: fn(PaginatedRequestParams) -> ClientRequest,

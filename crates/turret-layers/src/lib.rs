@@ -9,6 +9,7 @@
 //! | [`FilterLayer`] | hides tools, prompts and resources by tag or name pattern, in lists and calls |
 //! | [`TransformLayer`] | renames tools and arguments, rewrites descriptions, hides arguments behind fixed values, derives outputs |
 //! | [`RateLimitLayer`] | a rate and a concurrency limit per caller, answered with a retry hint |
+//! | [`ToolSearchLayer`] | replaces a large tool list with `search_tools` and `call_tool`: BM25F search over what each caller can see, "none fits" below a threshold |
 //!
 //! They compose with each other and with tower's own layers (`TimeoutLayer`,
 //! `ConcurrencyLimitLayer`, `BufferLayer`, `LoadShedLayer`, `RetryLayer`) in a
@@ -52,6 +53,7 @@ mod catalog;
 mod changes;
 pub mod filter;
 pub mod rate_limit;
+pub mod tool_search;
 pub mod trace;
 pub mod transform;
 
@@ -59,5 +61,6 @@ pub use cache::{CacheHandle, CacheLayer};
 pub use caller::Caller;
 pub use filter::FilterLayer;
 pub use rate_limit::{RateLimitLayer, RATE_LIMITED};
+pub use tool_search::ToolSearchLayer;
 pub use trace::TraceLayer;
 pub use transform::{ToolTransform, TransformLayer};

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use tower::ServiceBuilder;
 use turret_core::Router;
-use turret_layers::{CacheLayer, FilterLayer, RateLimitLayer, TraceLayer};
+use turret_layers::{CacheLayer, FilterLayer, RateLimitLayer, ToolSearchLayer, TraceLayer};
 use turret_openapi::{http_client, HttpClient, Naming, OpenApi, RouteMap, Spec};
 use turret_proxy::config::McpServers;
 use turret_proxy::{Backend, Gateway, Proxy, SessionPolicy};
@@ -15,6 +15,7 @@ use turret_proxy::{Backend, Gateway, Proxy, SessionPolicy};
 use super::schema::{is_url, BackendConfig, Kind, LayersConfig};
 use super::{ConfigError, LoadedConfig};
 use crate::cli::{NamingMode, RouteMapPreset, SchemaShapeArg};
+use crate::probes::{Probes, Watched};
 use crate::reload::{boxed, BoxedServer};
 
 /// A gateway ready to serve.
@@ -25,6 +26,8 @@ pub struct Built {
     pub router: Router,
     /// One line per backend: namespace and what it is.
     pub summary: Vec<String>,
+    /// The probes that report on the proxied backends.
+    pub probes: Probes,
 }
 
 impl std::fmt::Debug for Built {
@@ -56,6 +59,8 @@ pub async fn build(loaded: &LoadedConfig) -> Result<Built, ConfigError> {
     let config = &loaded.config;
     let mut gateway = Gateway::new();
     let mut generated = Vec::new();
+    // The proxies of `[backends.NAME] mcp_servers` files, by NAME.
+    let mut imported: Vec<(String, Vec<Proxy>)> = Vec::new();
     let mut summary = Vec::new();
     for (name, backend) in loaded.mcp_servers()? {
         summary.push(format!("{name}: {backend} (from mcp_servers)"));
@@ -87,11 +92,35 @@ pub async fn build(loaded: &LoadedConfig) -> Result<Built, ConfigError> {
                         .unwrap_or_else(|| "".as_ref()),
                 );
                 let servers = McpServers::from_file(&file).map_err(|e| at(e.to_string()))?;
-                let imported = Gateway::from_config(&servers).map_err(|e| at(e.to_string()))?;
-                generated.push((name.clone(), imported.into_router()));
+                let nested = Gateway::from_config(&servers).map_err(|e| at(e.to_string()))?;
+                imported.push((
+                    name.clone(),
+                    nested.proxies().map(|(_, p)| p.clone()).collect(),
+                ));
+                generated.push((name.clone(), nested.into_router()));
             }
         }
     }
+    let required = |name: &str| {
+        config
+            .backends
+            .get(name)
+            .and_then(|b| b.get_ref().required)
+            .unwrap_or(true)
+    };
+    let mut watched: Vec<Watched> = gateway
+        .proxies()
+        .map(|(name, proxy)| Watched {
+            proxy: proxy.clone(),
+            required: required(name),
+        })
+        .collect();
+    watched.extend(imported.into_iter().flat_map(|(namespace, proxies)| {
+        proxies.into_iter().map(move |proxy| Watched {
+            proxy,
+            required: required(&namespace),
+        })
+    }));
     let mut router = gateway.into_router();
     if let Some(name) = &config.name {
         router = router.name(name.clone());
@@ -107,6 +136,7 @@ pub async fn build(loaded: &LoadedConfig) -> Result<Built, ConfigError> {
         service,
         router,
         summary,
+        probes: Probes::new(watched),
     })
 }
 
@@ -264,7 +294,9 @@ pub(crate) async fn fetch(url: &str) -> Result<String, String> {
     String::from_utf8(body.to_vec()).map_err(|_| format!("{url} is not UTF-8 text"))
 }
 
-/// The router inside the configured layers: trace, rate limit, filter, cache, timeout.
+/// The router inside the configured layers: trace, rate limit, tool search, filter, cache,
+/// timeout. Tool search is outside the filter, so a search finds only what the filter lets
+/// the caller list.
 pub(crate) fn layered(router: Router, layers: &LayersConfig) -> BoxedServer {
     let changes = router.notifier();
     let cache = layers.cache.as_ref().map(|c| {
@@ -304,9 +336,28 @@ pub(crate) fn layered(router: Router, layers: &LayersConfig) -> BoxedServer {
             None => layer,
         }
     });
+    let tool_search = layers.tool_search.as_ref().map(|t| {
+        let mut layer = ToolSearchLayer::new()
+            .pin(t.pin.clone())
+            .refresh_on(changes.subscribe());
+        if let Some(limit) = t.limit {
+            layer = layer.limit(limit);
+        }
+        if let Some(threshold) = t.threshold {
+            layer = layer.threshold(threshold);
+        }
+        if t.search_name.is_some() || t.call_name.is_some() {
+            layer = layer.names(
+                t.search_name.as_deref().unwrap_or("search_tools"),
+                t.call_name.as_deref().unwrap_or("call_tool"),
+            );
+        }
+        layer
+    });
     let service = ServiceBuilder::new()
         .option_layer(layers.trace.then(TraceLayer::new))
         .option_layer(rate_limit)
+        .option_layer(tool_search)
         .option_layer(filter)
         .option_layer(cache)
         .option_layer(

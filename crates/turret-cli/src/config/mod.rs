@@ -191,6 +191,10 @@ impl LoadedConfig {
             let at = self.text.find("[auth]").unwrap_or(0);
             auth.check().map_err(|m| self.error_at(at, m))?;
         }
+        if let Some(search) = &self.config.layers.tool_search {
+            let at = self.text.find("tool_search").unwrap_or(0);
+            search.check().map_err(|m| self.error_at(at, m))?;
+        }
         Ok(())
     }
 }

@@ -188,6 +188,9 @@ pub struct BackendConfig {
     /// long as the client's session).
     #[serde(default)]
     pub idle_timeout_ms: Option<u64>,
+    /// Whether `/readyz` waits for this backend to be up (default `true`).
+    #[serde(default)]
+    pub required: Option<bool>,
 }
 
 /// Which kind of backend a `[backends.NAME]` table is.
@@ -360,7 +363,7 @@ fn check_url(key: &str, url: &str) -> Result<(), String> {
 }
 
 /// `[layers]`: applied around the whole gateway, outermost first in this order: trace, rate
-/// limit, filter, cache, timeout.
+/// limit, tool search, filter, cache, timeout.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayersConfig {
@@ -379,6 +382,9 @@ pub struct LayersConfig {
     /// Per-caller rate limits.
     #[serde(default)]
     pub rate_limit: Option<RateLimitConfig>,
+    /// Tool search in place of the tool list.
+    #[serde(default)]
+    pub tool_search: Option<ToolSearchConfig>,
 }
 
 impl Default for LayersConfig {
@@ -389,6 +395,7 @@ impl Default for LayersConfig {
             cache: None,
             filter: None,
             rate_limit: None,
+            tool_search: None,
         }
     }
 }
@@ -428,6 +435,51 @@ pub struct FilterConfig {
     /// No name matching one of these patterns.
     #[serde(default)]
     pub exclude_names: Vec<String>,
+}
+
+/// `[layers.tool_search]`: `tools/list` answers `search_tools` and `call_tool` (and the
+/// pinned tools) instead of every tool.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolSearchConfig {
+    /// Tools listed beside the meta-tools.
+    #[serde(default)]
+    pub pin: Vec<String>,
+    /// Tools a search returns when the query does not say (1 to 50; default 5).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// The score (0 to 1) under which a search answers that no tool fits.
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    /// The search meta-tool's name (default `search_tools`).
+    #[serde(default)]
+    pub search_name: Option<String>,
+    /// The call meta-tool's name (default `call_tool`).
+    #[serde(default)]
+    pub call_name: Option<String>,
+}
+
+impl ToolSearchConfig {
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if let Some(limit) = self.limit.filter(|l| !(1..=50).contains(l)) {
+            return Err(format!(
+                "[layers] tool_search limit {limit} must be from 1 to 50"
+            ));
+        }
+        if let Some(t) = self.threshold.filter(|t| !(0.0..=1.0).contains(t)) {
+            return Err(format!(
+                "[layers] tool_search threshold {t} must be from 0 to 1"
+            ));
+        }
+        let search = self.search_name.as_deref().unwrap_or("search_tools");
+        let call = self.call_name.as_deref().unwrap_or("call_tool");
+        if search.is_empty() || call.is_empty() || search == call {
+            return Err(format!(
+                "[layers] tool_search names {search:?} and {call:?} must be two different, non-empty names"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// `[layers.rate_limit]`.
