@@ -342,7 +342,8 @@ fn postings(docs: &[Doc], terms: usize, ranking: Ranking) -> (Vec<Posting>, Vec<
     }
     // (term, posting) in tool order, then sorted by term with a counting sort, which keeps
     // each term's postings in tool order.
-    let mut all: Vec<(u32, Posting)> = Vec::new();
+    let mut all: Vec<(u32, Posting)> =
+        Vec::with_capacity(docs.iter().map(|d| d.hits.len()).sum::<usize>() / 2);
     let mut df = vec![0u32; terms];
     // Per term of the current tool: its frequency, and the terms touched, to reset.
     let mut tf = vec![0f32; terms];
