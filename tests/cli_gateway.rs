@@ -294,6 +294,91 @@ async fn an_auth_section_puts_the_gateway_behind_bearer_tokens() {
     client.close().await.unwrap();
 }
 
+/// `/healthz` and `/readyz` answer without a token; `/readyz` turns 503 when a required
+/// backend goes down and 200 again when it is back, and does not wait for a backend that
+/// is not required.
+#[tokio::test(flavor = "multi_thread")]
+async fn readyz_follows_the_required_backends() {
+    let remote = fixture::HttpFixture::start();
+    let port = remote
+        .url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/mcp")
+        .to_owned();
+    let config = config_file(
+        "probes",
+        &format!(
+            "[backends.remote]\nurl = \"{}\"\n\n[backends.ghost]\ncommand = \"/nonexistent/turret-ghost\"\nrequired = false\n\n[auth]\ntokens = {{ \"dev-secret\" = \"alice\" }}\n",
+            remote.url
+        ),
+    );
+    let gateway = serve(Some(&config));
+    let origin = gateway.url.trim_end_matches("/mcp").to_owned();
+    let (status, _, body) = http(&format!("{origin}/healthz"), false, None).await;
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+
+    let readyz = || http_get_json(format!("{origin}/readyz"));
+    let (status, body) = readyz().await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ready"], true);
+    let state = |body: &serde_json::Value, name: &str| {
+        body["backends"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["name"] == name)
+            .map(|b| {
+                (
+                    b["state"].as_str().unwrap_or("").to_owned(),
+                    b["required"].clone(),
+                )
+            })
+            .unwrap()
+    };
+    assert_eq!(state(&body, "remote"), ("up".into(), json!(true)));
+    assert_eq!(state(&body, "ghost").1, json!(false));
+
+    drop(remote);
+    let (status, body) = until_status(&readyz, 503).await;
+    assert_eq!(status, 503, "still ready after the backend died: {body}");
+    assert_eq!(state(&body, "remote").0, "down", "{body}");
+
+    let _back = fixture::HttpFixture::spawn(
+        Command::new(fixture::fixture_server()).args(["--http", &format!("127.0.0.1:{port}")]),
+        "fixture_server: ",
+    );
+    let (status, body) = until_status(&readyz, 200).await;
+    assert_eq!(
+        status, 200,
+        "not ready again after the backend came back: {body}"
+    );
+}
+
+async fn http_get_json(url: String) -> (u16, serde_json::Value) {
+    let (status, _, body) = http(&url, false, None).await;
+    let body = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: {e}: {body}"));
+    (status, body)
+}
+
+/// Asks `probe` every 200 ms, for up to 40 s, until it answers `want`; its last answer.
+async fn until_status<F, Fut>(probe: &F, want: u16) -> (u16, serde_json::Value)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = (u16, serde_json::Value)>,
+{
+    let mut last = probe().await;
+    for _ in 0..200 {
+        if last.0 == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        last = probe().await;
+    }
+    last
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn layers_tool_search_lists_the_meta_tools_and_searches_what_the_filter_shows() {
     let config = config_file(

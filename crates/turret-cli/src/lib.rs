@@ -16,6 +16,7 @@ pub mod demo;
 pub mod inspect;
 pub mod logging;
 pub mod openapi;
+pub mod probes;
 pub mod reload;
 pub mod serve;
 pub mod target;

@@ -43,6 +43,7 @@ pub async fn openapi_command(args: OpenapiArgs) -> ExitCode {
         Listen::resolve(&args.listen, fallback),
         &summary,
         None,
+        &crate::probes::Probes::default(),
     )
     .await
     {

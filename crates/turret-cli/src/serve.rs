@@ -12,6 +12,7 @@ use turret_transport::streamable_http::{serve, StreamableHttpConfig, StreamableH
 
 use crate::cli::{ListenArgs, ProxyArgs, ServeArgs};
 use crate::config::{build, AuthConfig, LoadedConfig, Transport};
+use crate::probes::{Probes, Watched};
 use crate::reload::{boxed, Reloadable};
 
 /// Where a server listens.
@@ -132,7 +133,7 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
             "todos: generated from an OpenAPI spec, calling an in-process axum app".to_owned(),
         ];
         let service = Reloadable::new(boxed(crate::demo::demo()));
-        return report(run(service, listen, &summary, None).await);
+        return report(run(service, listen, &summary, None, &Probes::default()).await);
     };
     let loaded = match LoadedConfig::load(&path) {
         Ok(loaded) => loaded,
@@ -154,9 +155,10 @@ pub async fn serve_command(args: ServeArgs) -> ExitCode {
     };
     let listen = Listen::resolve(&args.listen, fallback);
     let service = Reloadable::new(built.service);
-    spawn_reloader(path, service.clone(), built.router);
+    let probes = built.probes.clone();
+    spawn_reloader(path, service.clone(), built.router, probes.clone());
     let auth = loaded.config.auth.as_ref();
-    report(run(service, listen, &built.summary, auth).await)
+    report(run(service, listen, &built.summary, auth, &probes).await)
 }
 
 /// Runs `turret proxy`.
@@ -173,16 +175,24 @@ pub async fn proxy_command(args: ProxyArgs) -> ExitCode {
     };
     let summary = vec![format!("a proxy of {backend}")];
     let listen = Listen::resolve(&args.listen, fallback);
-    report(run(Proxy::new("backend", backend), listen, &summary, None).await)
+    let proxy = Proxy::new("backend", backend);
+    let probes = Probes::new(vec![Watched {
+        proxy: proxy.clone(),
+        required: true,
+    }]);
+    report(run(proxy, listen, &summary, None, &probes).await)
 }
 
 /// Serves `service` until stdin closes (stdio) or Ctrl-C / `SIGTERM` (HTTP), behind bearer
-/// tokens if `auth` says so (HTTP only: a stdio server's caller is whoever started it).
+/// tokens if `auth` says so (HTTP only: a stdio server's caller is whoever started it),
+/// with the health and readiness `probes` beside it over HTTP (outside the auth: an
+/// orchestrator probes without a token).
 pub async fn run<S: McpService>(
     service: S,
     listen: Listen,
     summary: &[String],
     auth: Option<&AuthConfig>,
+    probes: &Probes,
 ) -> std::io::Result<()> {
     match listen {
         Listen::Stdio => {
@@ -226,9 +236,13 @@ pub async fn run<S: McpService>(
                 tracing::info!("shutting down");
                 mcp.shutdown();
             };
+            let probes = probes.routes();
             match auth {
-                Some(auth) => serve(listener, auth.layer(app), stop).await,
-                None => serve(listener, app, stop).await,
+                Some(auth) => {
+                    let app = probes.fallback_service(auth.layer(app));
+                    serve(listener, app, stop).await
+                }
+                None => serve(listener, probes.merge(app), stop).await,
             }
         }
     }
@@ -253,7 +267,7 @@ async fn shutdown_signal() {
 /// Reloads the config on `SIGHUP`: live sessions stay, later requests reach the new
 /// gateway, and clients are told every list may have changed. A config that no longer
 /// loads leaves the running one in place.
-fn spawn_reloader(path: PathBuf, service: Reloadable, router: turret_core::Router) {
+fn spawn_reloader(path: PathBuf, service: Reloadable, router: turret_core::Router, probes: Probes) {
     #[cfg(unix)]
     tokio::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
@@ -269,6 +283,7 @@ fn spawn_reloader(path: PathBuf, service: Reloadable, router: turret_core::Route
             match built {
                 Ok(built) => {
                     service.replace(built.service);
+                    probes.replace(&built.probes);
                     let old = std::mem::replace(&mut current, built.router);
                     let notifier = old.notifier();
                     notifier.tools_changed().await;
@@ -283,7 +298,7 @@ fn spawn_reloader(path: PathBuf, service: Reloadable, router: turret_core::Route
         }
     });
     #[cfg(not(unix))]
-    let _ = (path, service, router);
+    let _ = (path, service, router, probes);
 }
 
 fn fail(error: impl std::fmt::Display) -> ExitCode {

@@ -75,6 +75,14 @@ impl Gateway {
         self
     }
 
+    /// Every backend's name and proxy, in the order they were added (to watch them from
+    /// elsewhere: a readiness probe, metrics).
+    pub fn proxies(&self) -> impl Iterator<Item = (&str, &Proxy)> {
+        self.proxies
+            .iter()
+            .map(|(name, proxy)| (name.as_str(), proxy))
+    }
+
     /// The state of every backend, in the order they were added.
     pub fn statuses(&self) -> Vec<BackendStatus> {
         self.proxies.iter().map(|(_, p)| p.status()).collect()

@@ -271,6 +271,45 @@ impl Proxy {
         let ctx = RequestContext::new(ProtocolVersion::LATEST, turret_core::Peer::detached());
         self.shared.sessions.link(&ctx, Use::Any).await.map(drop)
     }
+
+    /// Asks the backend whether it answers now (a `ping`, or `server/discover` on
+    /// 2026-07-28) through the shared connection, connecting if there is none; a connection
+    /// that no longer answers within `limit` is dropped and made again, so that
+    /// [`status`](Self::status) tells what is true now. A readiness probe's question: an
+    /// HTTP backend that went away is otherwise noticed only by the next request.
+    ///
+    /// # Errors
+    /// The error a request would get if the backend cannot be reached.
+    pub async fn check(&self, limit: Duration) -> Result<(), McpError> {
+        let ctx = RequestContext::new(ProtocolVersion::LATEST, turret_core::Peer::detached());
+        let sessions = &self.shared.sessions;
+        let link = sessions.link(&ctx, Use::Any).await?;
+        let client = link.client();
+        let asked = async {
+            if client.protocol_version().is_sessionless() {
+                let discover = ClientRequest::Discover(Default::default());
+                client.request(discover).await.map(drop)
+            } else {
+                client.ping().await
+            }
+        };
+        if let Ok(Ok(())) = tokio::time::timeout(limit, asked).await {
+            return Ok(());
+        }
+        sessions.evict(&link);
+        drop(link);
+        let again = tokio::time::timeout(limit, sessions.link(&ctx, Use::Any));
+        again
+            .await
+            .map_err(|_| {
+                McpError::internal(format!(
+                    "backend {} did not answer within {} ms",
+                    sessions.name,
+                    limit.as_millis()
+                ))
+            })?
+            .map(drop)
+    }
 }
 
 impl Service<Request> for Proxy {

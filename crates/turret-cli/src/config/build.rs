@@ -15,6 +15,7 @@ use turret_proxy::{Backend, Gateway, Proxy, SessionPolicy};
 use super::schema::{is_url, BackendConfig, Kind, LayersConfig};
 use super::{ConfigError, LoadedConfig};
 use crate::cli::{NamingMode, RouteMapPreset};
+use crate::probes::{Probes, Watched};
 use crate::reload::{boxed, BoxedServer};
 
 /// A gateway ready to serve.
@@ -25,6 +26,8 @@ pub struct Built {
     pub router: Router,
     /// One line per backend: namespace and what it is.
     pub summary: Vec<String>,
+    /// The probes that report on the proxied backends.
+    pub probes: Probes,
 }
 
 impl std::fmt::Debug for Built {
@@ -56,6 +59,8 @@ pub async fn build(loaded: &LoadedConfig) -> Result<Built, ConfigError> {
     let config = &loaded.config;
     let mut gateway = Gateway::new();
     let mut generated = Vec::new();
+    // The proxies of `[backends.NAME] mcp_servers` files, by NAME.
+    let mut imported: Vec<(String, Vec<Proxy>)> = Vec::new();
     let mut summary = Vec::new();
     for (name, backend) in loaded.mcp_servers()? {
         summary.push(format!("{name}: {backend} (from mcp_servers)"));
@@ -83,11 +88,35 @@ pub async fn build(loaded: &LoadedConfig) -> Result<Built, ConfigError> {
                         .unwrap_or_else(|| "".as_ref()),
                 );
                 let servers = McpServers::from_file(&file).map_err(|e| at(e.to_string()))?;
-                let imported = Gateway::from_config(&servers).map_err(|e| at(e.to_string()))?;
-                generated.push((name.clone(), imported.into_router()));
+                let nested = Gateway::from_config(&servers).map_err(|e| at(e.to_string()))?;
+                imported.push((
+                    name.clone(),
+                    nested.proxies().map(|(_, p)| p.clone()).collect(),
+                ));
+                generated.push((name.clone(), nested.into_router()));
             }
         }
     }
+    let required = |name: &str| {
+        config
+            .backends
+            .get(name)
+            .and_then(|b| b.get_ref().required)
+            .unwrap_or(true)
+    };
+    let mut watched: Vec<Watched> = gateway
+        .proxies()
+        .map(|(name, proxy)| Watched {
+            proxy: proxy.clone(),
+            required: required(name),
+        })
+        .collect();
+    watched.extend(imported.into_iter().flat_map(|(namespace, proxies)| {
+        proxies.into_iter().map(move |proxy| Watched {
+            proxy,
+            required: required(&namespace),
+        })
+    }));
     let mut router = gateway.into_router();
     if let Some(name) = &config.name {
         router = router.name(name.clone());
@@ -103,6 +132,7 @@ pub async fn build(loaded: &LoadedConfig) -> Result<Built, ConfigError> {
         service,
         router,
         summary,
+        probes: Probes::new(watched),
     })
 }
 

@@ -185,6 +185,9 @@ pub struct BackendConfig {
     /// long as the client's session).
     #[serde(default)]
     pub idle_timeout_ms: Option<u64>,
+    /// Whether `/readyz` waits for this backend to be up (default `true`).
+    #[serde(default)]
+    pub required: Option<bool>,
 }
 
 /// Which kind of backend a `[backends.NAME]` table is.
