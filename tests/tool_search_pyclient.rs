@@ -1,8 +1,8 @@
 //! The tool-search example through the Python `mcp` client, over stdio and over streamable
 //! HTTP: the list is the meta-tools and the pin, `search_tools` finds by what a tool does and
 //! answers structured content, `call_tool` calls what it found, a query nothing serves gets
-//! an empty list, bad arguments are tool errors, and the tool a filter hides is neither found
-//! nor callable.
+//! an empty list, bad arguments (empty or 105 KB query, limit 10,000) are tool errors, and
+//! an unknown tool and the tool a filter hides are neither found nor callable (-32602).
 
 #[path = "support/fixture.rs"]
 mod fixture;
@@ -40,6 +40,13 @@ async def main(kind, where):
         out["empty"] = [text(r), bool(r.is_error)]
         r = await c.call_tool("search_tools", {"query": "todo", "limit": 10000})
         out["limit"] = [text(r), bool(r.is_error)]
+        r = await c.call_tool("search_tools", {"query": "weather " * 15000})
+        out["long"] = [text(r), bool(r.is_error)]
+        try:
+            r = await c.call_tool("call_tool", {"name": "no_such_tool"})
+            out["unknown_call"] = ["answered", text(r)]
+        except Exception as e:
+            out["unknown_call"] = ["refused", str(e)]
         try:
             r = await c.call_tool("call_tool", {"name": "admin_reset_database"})
             out["hidden_call"] = ["answered", text(r)]
@@ -100,6 +107,17 @@ fn check(seen: &Value) {
         .contains("`query` is empty"));
     assert_eq!(seen["limit"][1], true, "{}", seen["limit"]);
     assert!(seen["limit"][0].as_str().unwrap().contains("from 1 to 50"));
+    assert_eq!(seen["long"][1], true, "{}", seen["long"]);
+    assert!(seen["long"][0].as_str().unwrap().contains("at most 4096"));
+    assert_eq!(
+        seen["unknown_call"][0], "refused",
+        "{}",
+        seen["unknown_call"]
+    );
+    assert!(seen["unknown_call"][1]
+        .as_str()
+        .unwrap()
+        .contains("unknown tool: no_such_tool"));
     assert_eq!(seen["hidden_call"][0], "refused", "{}", seen["hidden_call"]);
     assert!(
         seen["hidden_call"][1]

@@ -111,19 +111,20 @@ struct Builder {
 }
 
 impl Builder {
-    fn term_id(&mut self, term: &str) -> u32 {
-        if let Some(&id) = self.terms.get(term) {
-            return id;
-        }
-        let id = u32::try_from(self.terms.len()).expect("fewer than 2^32 terms");
-        self.terms.insert(term.into(), id);
-        id
-    }
-
     fn word_ids(&mut self, word: &str) -> Box<[u32]> {
-        let mut found = Vec::new();
-        self.analyzer.word_terms(word, |t| found.push(t.to_owned()));
-        found.iter().map(|t| self.term_id(t)).collect()
+        let Self {
+            analyzer, terms, ..
+        } = self;
+        let mut ids = Vec::with_capacity(2);
+        analyzer.word_terms(word, |term| {
+            let next = u32::try_from(terms.len()).expect("fewer than 2^32 terms");
+            let id = match terms.get(term) {
+                Some(&id) => id,
+                None => *terms.entry(term.into()).or_insert(next),
+            };
+            ids.push(id);
+        });
+        ids.into_boxed_slice()
     }
 
     /// Adds the terms of `word` to `doc` in `slot`, analysing each distinct word once.
@@ -229,10 +230,17 @@ impl ToolIndex {
         let mut b = Builder {
             analyzer: Analyzer::new(ranking.stemming),
             ranking,
-            terms: FastMap::default(),
-            seen: FastMap::default(),
+            // About what the GitHub and Stripe catalogs need, so the maps rarely regrow.
+            terms: FastMap::with_capacity_and_hasher(1 << 14, Default::default()),
+            seen: FastMap::with_capacity_and_hasher(1 << 14, Default::default()),
         };
-        let mut docs: Vec<Doc> = tools.iter().map(|_| Doc::default()).collect();
+        let mut docs: Vec<Doc> = tools
+            .iter()
+            .map(|_| Doc {
+                hits: Vec::with_capacity(256),
+                lens: [0; FIELDS],
+            })
+            .collect();
         for (tool, doc) in tools.iter().zip(&mut docs) {
             if let Some(title) = &tool.title {
                 b.add(doc, Field::Title, title);
@@ -334,7 +342,8 @@ fn postings(docs: &[Doc], terms: usize, ranking: Ranking) -> (Vec<Posting>, Vec<
     }
     // (term, posting) in tool order, then sorted by term with a counting sort, which keeps
     // each term's postings in tool order.
-    let mut all: Vec<(u32, Posting)> = Vec::new();
+    let mut all: Vec<(u32, Posting)> =
+        Vec::with_capacity(docs.iter().map(|d| d.hits.len()).sum::<usize>() / 2);
     let mut df = vec![0u32; terms];
     // Per term of the current tool: its frequency, and the terms touched, to reset.
     let mut tf = vec![0f32; terms];
