@@ -7,8 +7,9 @@
 //! * a client sees through the gateway the tools it sees directly, with or without
 //!   sampling, elicitation (form and URL) and roots: the backend session declares what the
 //!   client declared;
-//! * the roots the server asks for right after `initialized` (outside any request) are the
-//!   client's;
+//! * the roots the server asks for in a tool call are the client's (roots asked outside any
+//!   request are `gateway_filesystem.rs`'s: this server asks again in the call, so it would
+//!   pass without them);
 //! * form and URL elicitation, progress and log messages reach the client.
 //!
 //! Needs the external harness (`../shared/harness/setup.sh`), which CI installs.
@@ -251,7 +252,7 @@ async fn a_client_sees_through_the_gateway_what_it_sees_directly() {
 }
 
 #[tokio::test]
-async fn the_roots_the_server_asks_for_unprompted_are_the_clients() {
+async fn roots_asked_in_a_tool_call_are_the_clients() {
     let client = gateway_with(frontend(true)).await;
     let roots = client
         .call_tool("ev_get-roots-list", json!({}))
